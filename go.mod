@@ -1,8 +1,5 @@
 module github.com/kvmscope/kvmscope
 
-go 1.24
+go 1.26.0
 
-require (
-	golang.org/x/arch v0.32.0 // indirect
-	golang.org/x/sys v0.50.0 // indirect
-)
+require golang.org/x/sys v0.50.0
