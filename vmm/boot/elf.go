@@ -5,6 +5,7 @@ import (
 	"debug/elf"
 	"encoding/binary"
 	"fmt"
+	"strings"
 )
 
 // span is a named range [start, end) of guest-physical memory.
@@ -95,7 +96,7 @@ func readELFHeader(image []byte) (elfHeader, error) {
 	var h elfHeader
 	h.class = elf.Class(image[elf.EI_CLASS])
 	if data := elf.Data(image[elf.EI_DATA]); data != elf.ELFDATA2LSB {
-		return h, fmt.Errorf("ELF data encoding %v: want little-endian (ELFDATA2LSB)", data)
+		return h, fmt.Errorf("ELF data encoding %s: want little-endian (ELFDATA2LSB)", elfName(data, fmt.Sprint(uint8(data))))
 	}
 	var phdrSize uint64
 	switch h.class {
@@ -116,12 +117,12 @@ func readELFHeader(image []byte) (elfHeader, error) {
 		h.phoff, h.phentsize, h.phnum = uint64(eh.Phoff), uint64(eh.Phentsize), uint64(eh.Phnum)
 		phdrSize = uint64(binary.Size(elf.Prog32{}))
 	default:
-		return h, fmt.Errorf("ELF class %v: want ELFCLASS64 or ELFCLASS32", h.class)
+		return h, fmt.Errorf("ELF class %s: want ELFCLASS64 or ELFCLASS32", elfName(h.class, fmt.Sprint(uint8(h.class))))
 	}
 
 	switch {
 	case h.machine != elf.EM_X86_64 && h.machine != elf.EM_386:
-		return h, fmt.Errorf("ELF for %v, want x86-64 or i386", h.machine)
+		return h, fmt.Errorf("ELF for %s, want x86-64 or i386", elfName(h.machine, fmt.Sprint("machine ", uint16(h.machine))))
 	case h.machine == elf.EM_X86_64 && h.class != elf.ELFCLASS64:
 		return h, fmt.Errorf("%v ELF for %v (x32?): class and machine do not match, want ELFCLASS64", h.class, h.machine)
 	case h.machine == elf.EM_386 && h.class != elf.ELFCLASS32:
@@ -133,7 +134,7 @@ func readELFHeader(image []byte) (elfHeader, error) {
 	case elf.ET_DYN, elf.ET_REL:
 		return h, fmt.Errorf("position-independent or relocatable ELF (%v): link it static at a fixed address", h.typ)
 	default:
-		return h, fmt.Errorf("ELF of type %v is not an executable", h.typ)
+		return h, fmt.Errorf("ELF type %s is not an executable", elfName(h.typ, fmt.Sprint(uint16(h.typ))))
 	}
 
 	if h.phnum == 0 {
@@ -151,6 +152,15 @@ func readELFHeader(image []byte) (elfHeader, error) {
 			h.phnum, h.phentsize, h.phoff, n)
 	}
 	return h, nil
+}
+
+// elfName is debug/elf's name for a known value, or fallback for one it
+// does not know (for which it would print "EM_ALPHA_STD+209").
+func elfName(v fmt.Stringer, fallback string) string {
+	if s := v.String(); !strings.Contains(s, "+") {
+		return s
+	}
+	return fallback
 }
 
 // checkSegment refuses a PT_LOAD segment that cannot be copied as it is:
