@@ -1,7 +1,6 @@
 package boot
 
 import (
-	"bytes"
 	"debug/elf"
 	"encoding/binary"
 	"fmt"
@@ -26,6 +25,12 @@ type elfHeader struct {
 	phnum     uint64
 }
 
+// Only the ELF header and program headers are read, decoded into
+// debug/elf's types. elf.NewFile is not used because it also insists on a
+// well-formed section header table, which loading never needs (neither do
+// Linux's binfmt_elf or QEMU's loader): a stripped or hand-made image with
+// odd section headers still boots, and every refusal has a message of ours.
+
 // loadELF loads a static ELF64 or ELF32 executable by its PT_LOAD segments
 // (at their physical addresses) and prepares its entry state. Every check
 // runs before the first write, so a refused image leaves ram untouched.
@@ -34,10 +39,7 @@ func loadELF(image, ram []byte) (*Image, error) {
 	if err != nil {
 		return nil, err
 	}
-	f, err := elf.NewFile(bytes.NewReader(image))
-	if err != nil {
-		return nil, fmt.Errorf("parse ELF: %w", err)
-	}
+	progs := readProgs(image, h)
 
 	format, reserved := ELF64, longModeReserved
 	if h.class == elf.ELFCLASS32 {
@@ -52,16 +54,16 @@ func loadELF(image, ram []byte) (*Image, error) {
 	}
 
 	var loads []elf.ProgHeader
-	for i, p := range f.Progs {
+	for i, p := range progs {
 		switch p.Type {
 		case elf.PT_INTERP, elf.PT_DYNAMIC:
 			return nil, fmt.Errorf("dynamically linked ELF (%v in program header %d): link it static", p.Type, i)
 		case elf.PT_LOAD:
-			if err := checkSegment(i, p.ProgHeader, uint64(len(image)), ramSize, reserved); err != nil {
+			if err := checkSegment(i, p, uint64(len(image)), ramSize, reserved); err != nil {
 				return nil, err
 			}
 			if p.Memsz > 0 {
-				loads = append(loads, p.ProgHeader)
+				loads = append(loads, p)
 			}
 		}
 	}
@@ -85,9 +87,9 @@ func loadELF(image, ram []byte) (*Image, error) {
 	return &Image{Format: format, Entry: entry}, nil
 }
 
-// readELFHeader decodes and checks the file header before debug/elf sees
-// the file, so that each way a file can be wrong gets its own message
-// rather than a generic format error.
+// readELFHeader decodes and checks the file header, so that each way a
+// file can be wrong gets its own message rather than a generic format
+// error. It checks that the program header table lies inside the file.
 func readELFHeader(image []byte) (elfHeader, error) {
 	if len(image) < elf.EI_NIDENT {
 		return elfHeader{}, fmt.Errorf("truncated ELF header: %d bytes, shorter than the %d-byte identification",
@@ -141,7 +143,7 @@ func readELFHeader(image []byte) (elfHeader, error) {
 		return h, fmt.Errorf("ELF has no program headers, so no PT_LOAD segment")
 	}
 	if h.phentsize < phdrSize {
-		return h, fmt.Errorf("ELF program header size %d is smaller than the %d bytes of a %v program header",
+		return h, fmt.Errorf("ELF program header size %d is smaller than the %d bytes of an %v program header",
 			h.phentsize, phdrSize, h.class)
 	}
 	// phnum and phentsize are 16-bit, so their product cannot overflow;
@@ -212,4 +214,31 @@ func checkEntry(entry uint64, loads []elf.ProgHeader) error {
 		}
 	}
 	return fmt.Errorf("entry point %#x lies outside any loaded executable segment", entry)
+}
+
+// readProgs decodes the program headers that readELFHeader has checked to
+// lie inside the file, widening ELF32 ones to elf.ProgHeader.
+func readProgs(image []byte, h elfHeader) []elf.ProgHeader {
+	progs := make([]elf.ProgHeader, h.phnum)
+	// binary.Decode cannot fail below: each entry is at least phentsize
+	// bytes, and phentsize at least the size of the struct.
+	for i := range progs {
+		ph := image[h.phoff+uint64(i)*h.phentsize:]
+		if h.class == elf.ELFCLASS64 {
+			var p elf.Prog64
+			binary.Decode(ph, binary.LittleEndian, &p)
+			progs[i] = elf.ProgHeader{
+				Type: elf.ProgType(p.Type), Flags: elf.ProgFlag(p.Flags), Off: p.Off,
+				Vaddr: p.Vaddr, Paddr: p.Paddr, Filesz: p.Filesz, Memsz: p.Memsz, Align: p.Align,
+			}
+			continue
+		}
+		var p elf.Prog32
+		binary.Decode(ph, binary.LittleEndian, &p)
+		progs[i] = elf.ProgHeader{
+			Type: elf.ProgType(p.Type), Flags: elf.ProgFlag(p.Flags), Off: uint64(p.Off),
+			Vaddr: uint64(p.Vaddr), Paddr: uint64(p.Paddr), Filesz: uint64(p.Filesz), Memsz: uint64(p.Memsz), Align: uint64(p.Align),
+		}
+	}
+	return progs
 }

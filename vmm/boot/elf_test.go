@@ -3,6 +3,7 @@ package boot
 import (
 	"bytes"
 	"debug/elf"
+	"encoding/binary"
 	"testing"
 )
 
@@ -86,5 +87,19 @@ func TestWritesStayInsideLen(t *testing.T) {
 	}
 	if !allBytes(buf[4<<20:], 0xcc) {
 		t.Fatalf("Load wrote past len(ram)")
+	}
+}
+
+// Loading needs only the program headers: a section header table that
+// points nowhere does not stop an image from booting.
+func TestELFIgnoresSectionHeaders(t *testing.T) {
+	e := sample64()
+	b := e.bytes()
+	binary.LittleEndian.PutUint64(b[40:], 0xdeadbeef00) // e_shoff
+	binary.LittleEndian.PutUint16(b[58:], 64)           // e_shentsize
+	binary.LittleEndian.PutUint16(b[60:], 7)            // e_shnum
+	binary.LittleEndian.PutUint16(b[62:], 9)            // e_shstrndx
+	if _, err := Load(b, make([]byte, 4<<20)); err != nil {
+		t.Fatalf("Load: %v", err)
 	}
 }

@@ -64,7 +64,7 @@ func TestLoadErrors(t *testing.T) {
 		{"core file", with(s64, func(e *testELF) { e.typ = elf.ET_CORE }).bytes(), 0, "ELF type ET_CORE is not an executable"},
 		{"unknown type", with(s64, func(e *testELF) { e.typ = 77 }).bytes(), 0, "ELF type 77 is not an executable"},
 		{"no program headers", with(s64, func(e *testELF) { e.segs = nil }).bytes(), 0, "ELF has no program headers"},
-		{"short program header entries", patched(s64, func(_ testELF, b []byte) { le.PutUint16(b[54:], 32) }), 0, "ELF program header size 32 is smaller than the 56 bytes"},
+		{"short program header entries", patched(s64, func(_ testELF, b []byte) { le.PutUint16(b[54:], 32) }), 0, "ELF program header size 32 is smaller than the 56 bytes of an ELFCLASS64 program header"},
 		{"truncated program headers", s64.bytes()[:64+56+20], 0, "truncated program headers: 2 headers of 56 bytes at offset 0x40, file has 140 bytes"},
 		{"program headers past the end", patched(s32, func(_ testELF, b []byte) { le.PutUint32(b[28:], 0xfffffff0) }), 0, "truncated program headers: 2 headers of 32 bytes at offset 0xfffffff0"},
 		{"program header offset wraps", patched(s64, func(_ testELF, b []byte) { le.PutUint64(b[32:], ^uint64(0)-8) }), 0, "truncated program headers"},
