@@ -1,0 +1,101 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/kvmscope/kvmscope/debug"
+	"github.com/kvmscope/kvmscope/vmm"
+	"github.com/kvmscope/kvmscope/vmm/kvm"
+)
+
+func cmdRun(args []string) int {
+	fs := flag.NewFlagSet("run", flag.ContinueOnError)
+	fs.SetOutput(os.Stderr)
+	var mf machineFlags
+	mf.register(fs)
+	stats := fs.Bool("stats", false, "print the exit table when the guest stops")
+	fs.Usage = func() {
+		fmt.Fprintln(os.Stderr, "usage: kvmscope run [flags] IMAGE|sample:NAME")
+		fs.PrintDefaults()
+	}
+	pos, err := parseInterspersed(fs, args)
+	if err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return exitBadInput
+	}
+	cfg, err := mf.config(os.Stdout)
+	if err != nil {
+		return badInput("%v", err)
+	}
+	name, err := imageArg(pos, mf.kernel)
+	if err != nil {
+		return badInput("%v", err)
+	}
+	image, err := readImage(name)
+	if err != nil {
+		return badInput("%v", err)
+	}
+	if uint64(len(image)) > cfg.MemSize {
+		return badInput("image %s: %d bytes is larger than guest memory (%s)", name, len(image), vmm.FormatSize(cfg.MemSize))
+	}
+
+	m, err := vmm.New(cfg)
+	if err != nil {
+		if errors.Is(err, kvm.ErrNoKVM) {
+			return failure("%v: this machine has no KVM; run kvmscope inside kvmbox (see README)", err)
+		}
+		return failure("%v", err)
+	}
+	defer m.Close()
+	if _, err := m.Load(image); err != nil {
+		return badInput("image %s: %v", name, err)
+	}
+
+	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer cancel()
+	if mf.timeout > 0 {
+		var cancelTimeout context.CancelFunc
+		ctx, cancelTimeout = context.WithTimeout(ctx, mf.timeout)
+		defer cancelTimeout()
+	}
+	stop := m.Run(ctx)
+	if *stats {
+		writeExitTable(os.Stderr, m.ExitStats())
+	}
+	return report(os.Stderr, &stop, m, mf.timeout)
+}
+
+// report says why the guest stopped, when that is not simply its own
+// exit status, and returns kvmscope's exit status.
+func report(w io.Writer, s *vmm.Stop, m *vmm.Machine, timeout interface{ String() string }) int {
+	switch s.Kind {
+	case vmm.StopGuestExit:
+		return int(s.Status)
+	case vmm.StopPowerOff:
+		fmt.Fprintf(w, "kvmscope: %v\n", s)
+		return 0
+	case vmm.StopReset:
+		fmt.Fprintf(w, "kvmscope: %v\n", s)
+		return exitGuestReset
+	case vmm.StopFault:
+		debug.WriteFault(w, s, m, nil)
+		return exitGuestFault
+	case vmm.StopTimeout:
+		fmt.Fprintf(w, "kvmscope: timeout: the guest was still running after %v\n", timeout)
+		return exitTimeout
+	case vmm.StopCanceled:
+		fmt.Fprintln(w, "kvmscope: interrupted")
+		return exitInterrupted
+	}
+	fmt.Fprintf(w, "kvmscope: %v\n", s)
+	return exitFailure
+}

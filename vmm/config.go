@@ -1,0 +1,39 @@
+package vmm
+
+import (
+	"fmt"
+	"io"
+)
+
+// Limits of the machine kvmscope builds.
+const (
+	DefaultMemSize = 64 * MiB
+	MinMemSize     = 1 * MiB // the firmware area below 1 MiB must be RAM
+	MaxCPUs        = 64
+)
+
+// Config describes a machine to build.
+type Config struct {
+	MemSize uint64    // guest RAM in bytes
+	CPUs    int       // vCPUs; 1 boots, the others wait for INIT/SIPI
+	Console io.Writer // the serial port's output (nil: discarded)
+}
+
+// Validate checks the configuration against the host, so that an
+// impossible request is refused before any KVM call.
+func (c *Config) Validate() error {
+	if c.MemSize < MinMemSize {
+		return fmt.Errorf("guest memory %s: at least %s needed", FormatSize(c.MemSize), FormatSize(MinMemSize))
+	}
+	if c.MemSize%(4*KiB) != 0 {
+		return fmt.Errorf("guest memory %d bytes: not a multiple of the 4 KiB page", c.MemSize)
+	}
+	host, err := HostMemory()
+	if err == nil && c.MemSize > host {
+		return fmt.Errorf("guest memory %s is more than this host's %s of RAM", FormatSize(c.MemSize), FormatSize(host))
+	}
+	if c.CPUs < 1 || c.CPUs > MaxCPUs {
+		return fmt.Errorf("%d vCPUs: want 1 to %d", c.CPUs, MaxCPUs)
+	}
+	return nil
+}

@@ -1,0 +1,155 @@
+package vmm
+
+import (
+	"errors"
+	"fmt"
+	"runtime"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/kvmscope/kvmscope/vmm/exitstats"
+	"github.com/kvmscope/kvmscope/vmm/kvm"
+)
+
+// VCPU is one virtual CPU and the OS thread that runs it.
+type VCPU struct {
+	m      *Machine
+	id     int
+	kv     *kvm.VCPU
+	run    *kvm.Run
+	ioData func() ([]byte, error)
+	tid    int // the OS thread, for kicks; set before the vCPU is published
+	stats  *exitstats.VCPU
+
+	// key is the exit-table row of the exit being handled; handlers refine
+	// it (an I/O exit names its port's device).
+	key exitstats.Key
+	// last is the state at the previous exit to user space, copied from
+	// kvm_run's sync area; lastValid says it was filled.
+	last      CPUState
+	lastValid bool
+	syncRegs  bool
+}
+
+// startVCPUs creates every vCPU on its own locked OS thread and lets them
+// run. It returns once all are created (or one failed to be).
+func (m *Machine) startVCPUs() error {
+	ready := make(chan error, m.cfg.CPUs)
+	start := make(chan struct{})
+	defer close(start)
+	m.vcpus = make([]*VCPU, 0, m.cfg.CPUs)
+	vcpus := make(chan *VCPU, m.cfg.CPUs)
+	for id := 0; id < m.cfg.CPUs; id++ {
+		v := &VCPU{m: m, id: id, stats: new(exitstats.VCPU)}
+		m.wg.Add(1)
+		go v.thread(ready, vcpus, start)
+	}
+	var first error
+	for range m.cfg.CPUs {
+		if err := <-ready; err != nil && first == nil {
+			first = err
+		}
+	}
+	close(vcpus)
+	for v := range vcpus {
+		m.vcpus = append(m.vcpus, v)
+	}
+	if first != nil {
+		m.requestStop(Stop{Kind: StopError, VCPU: -1, Err: first})
+	}
+	return first
+}
+
+// thread is the vCPU's whole life. It runs the guest only once start is
+// closed, when every vCPU is published in m.vcpus. The goroutine never
+// unlocks its thread: when it returns, the thread goes with it.
+func (v *VCPU) thread(ready chan<- error, publish chan<- *VCPU, start <-chan struct{}) {
+	defer v.m.wg.Done()
+	runtime.LockOSThread()
+	v.tid = unix.Gettid()
+	if err := v.create(); err != nil {
+		ready <- fmt.Errorf("vcpu %d: %w", v.id, err)
+		return
+	}
+	publish <- v
+	ready <- nil
+	<-start
+	if stop := v.loop(); stop != nil {
+		v.m.requestStop(*stop)
+	}
+}
+
+func (v *VCPU) create() error {
+	kv, err := v.m.vm.CreateVCPU(v.id)
+	if err != nil {
+		return err
+	}
+	v.kv, v.run, v.ioData = kv, kv.Run(), kv.IOData
+	if err := kv.SetCPUID2(cpuidFor(v.m.cpuid, v.id, v.m.cfg.CPUs)); err != nil {
+		return err
+	}
+	if v.m.sys.CheckExtension(kvm.CapSyncRegs) != 0 {
+		v.run.ValidRegs = kvm.SyncRegsGPR | kvm.SyncRegsSregs
+		v.syncRegs = true
+	}
+	if v.id == 0 && !v.m.image.Entry.Reset {
+		var regs kvm.Regs
+		var sregs kvm.Sregs
+		if err := kv.GetSregs(&sregs); err != nil {
+			return err
+		}
+		if err := kv.GetRegs(&regs); err != nil {
+			return err
+		}
+		v.m.image.Entry.Setup(&regs, &sregs)
+		if err := kv.SetSregs(&sregs); err != nil {
+			return err
+		}
+		if err := kv.SetRegs(&regs); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// loop runs the guest until the machine stops or this vCPU must stop it.
+// This is the exit path: it neither allocates nor locks.
+func (v *VCPU) loop() *Stop {
+	for !v.m.stopping() {
+		t0 := now()
+		err := v.kv.Enter()
+		t1 := now()
+		if err != nil {
+			if errors.Is(err, unix.EINTR) || errors.Is(err, unix.EAGAIN) {
+				v.stats.Count(v.m.intrKey)
+				v.run.ClearImmediateExit()
+				continue
+			}
+			return &Stop{Kind: StopError, VCPU: v.id, Err: fmt.Errorf("vcpu %d: KVM_RUN: %w", v.id, err)}
+		}
+		reason := v.run.ExitReason
+		v.key = v.m.exitKeys[reason%kvm.NumExitReasons]
+		action, stop := v.dispatch(reason)
+		v.stats.Record(v.key, t1.Sub(t0), now().Sub(t1))
+		if action == stopVCPU {
+			return stop
+		}
+		if v.syncRegs {
+			v.last.Regs, v.last.Sregs = v.run.Sync.Regs, v.run.Sync.Sregs
+			v.lastValid = true
+		}
+	}
+	return nil
+}
+
+// kick makes the vCPU leave KVM_RUN promptly: immediate_exit covers the
+// window before it enters, the signal the time inside. Safe from any
+// goroutine. SIGURG is the Go runtime's own preemption signal, so its
+// handler is always installed and harmless.
+func (v *VCPU) kick() {
+	if v.run == nil {
+		return
+	}
+	v.run.SetImmediateExit()
+	unix.Tgkill(unix.Getpid(), v.tid, unix.SIGURG)
+}
