@@ -208,7 +208,7 @@ func checkEntry(entry uint64, loads []elf.ProgHeader) error {
 		}
 	}
 	for _, p := range loads {
-		if p.Vaddr != p.Paddr && entry >= p.Vaddr && entry-p.Vaddr < p.Memsz {
+		if p.Flags&elf.PF_X != 0 && p.Vaddr != p.Paddr && entry >= p.Vaddr && entry-p.Vaddr < p.Filesz {
 			return fmt.Errorf("entry point %#x is a virtual address (segment at %#x is loaded at physical %#x) "+
 				"and the vCPU starts with memory mapped 1:1: link the entry at its physical address", entry, p.Vaddr, p.Paddr)
 		}
