@@ -29,6 +29,13 @@ type Entry struct {
 // the entry state. It edits rather than builds them so that what the loader
 // does not own (APIC base, CR8, pending interrupts) keeps KVM's values.
 //
+// The VMM applies it to vCPU 0 before the first KVM_RUN: KVM_SET_CPUID2
+// first (a 64-bit entry needs a CPUID that reports long mode), then
+// KVM_GET_REGS and KVM_GET_SREGS, Setup, KVM_SET_SREGS, KVM_SET_REGS.
+// Setting the mode before the general registers is the order that never
+// depends on how KVM treats RFLAGS in the mode being left. A Reset entry
+// needs none of the SET calls.
+//
 // The IDT is set empty (limit 0): until the guest installs its own, any
 // exception becomes a triple fault, which KVM reports as a shutdown exit,
 // rather than a jump through whatever the IVT bytes at 0 decode to.
