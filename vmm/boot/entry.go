@@ -29,12 +29,11 @@ type Entry struct {
 // the entry state. It edits rather than builds them so that what the loader
 // does not own (APIC base, CR8, pending interrupts) keeps KVM's values.
 //
-// The VMM applies it to vCPU 0 before the first KVM_RUN: KVM_SET_CPUID2
-// first (a 64-bit entry needs a CPUID that reports long mode), then
-// KVM_GET_REGS and KVM_GET_SREGS, Setup, KVM_SET_SREGS, KVM_SET_REGS.
-// Setting the mode before the general registers is the order that never
-// depends on how KVM treats RFLAGS in the mode being left. A Reset entry
-// needs none of the SET calls.
+// The VMM applies it to vCPU 0 before the first KVM_RUN: KVM_GET_REGS and
+// KVM_GET_SREGS, Setup, then KVM_SET_SREGS and KVM_SET_REGS (KVM checks
+// each on its own, so their order does not matter for this state; KVM
+// refuses the sregs only if CR0, CR3, CR4 and EFER disagree, which Setup
+// never makes them). A Reset entry needs none of the SET calls.
 //
 // The IDT is set empty (limit 0): until the guest installs its own, any
 // exception becomes a triple fault, which KVM reports as a shutdown exit,
