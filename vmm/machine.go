@@ -43,8 +43,9 @@ type Machine struct {
 	ran    bool
 }
 
-// New builds a machine: opens KVM, creates the VM with its in-kernel
-// interrupt controllers, maps guest RAM and wires the PC devices.
+// New builds a machine: guest RAM and the PC devices. It does not touch
+// KVM yet, so that a bad image is refused before any KVM call; Run
+// creates the VM.
 func New(cfg Config) (*Machine, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
@@ -61,6 +62,18 @@ func New(cfg Config) (*Machine, error) {
 }
 
 func (m *Machine) build() error {
+	if err := m.allocRAM(); err != nil {
+		return err
+	}
+	if err := m.wireDevices(); err != nil {
+		return err
+	}
+	return m.registerExitKeys()
+}
+
+// createVM opens KVM, creates the VM with its in-kernel interrupt
+// controllers and maps guest memory into it.
+func (m *Machine) createVM() error {
 	var err error
 	if m.sys, err = kvm.Open(); err != nil {
 		return err
@@ -91,33 +104,23 @@ func (m *Machine) build() error {
 	if err := m.vm.CreatePIT2(kvm.PITSpeakerDummy); err != nil {
 		return err
 	}
-	if err := m.mapRAM(); err != nil {
-		return err
-	}
-	if err := m.wireDevices(); err != nil {
-		return err
-	}
-	return m.registerExitKeys()
+	return m.mem.mapInto(m.vm)
 }
 
-func (m *Machine) mapRAM() error {
+func (m *Machine) allocRAM() error {
 	low := min(m.cfg.MemSize, lowRAMLimit)
 	ram, err := allocRAM(low)
 	if err != nil {
 		return err
 	}
-	if err := m.mem.add(m.vm, slot{name: "ram", gpa: 0, mem: ram}); err != nil {
-		return err
-	}
+	m.mem.add(slot{name: "ram", gpa: 0, mem: ram, owned: true})
 	m.ram = ram
 	if high := m.cfg.MemSize - low; high > 0 {
 		hram, err := allocRAM(high)
 		if err != nil {
 			return err
 		}
-		if err := m.mem.add(m.vm, slot{name: "high ram", gpa: highRAMBase, mem: hram}); err != nil {
-			return err
-		}
+		m.mem.add(slot{name: "high ram", gpa: highRAMBase, mem: hram, owned: true})
 	}
 	return nil
 }
@@ -163,9 +166,7 @@ func (m *Machine) Load(image []byte) (*boot.Image, error) {
 		return nil, err
 	}
 	for _, r := range img.Regions {
-		if err := m.mem.add(m.vm, slot{name: r.Name, gpa: r.GPA, mem: r.Data, readOnly: r.ReadOnly}); err != nil {
-			return nil, err
-		}
+		m.mem.add(slot{name: r.Name, gpa: r.GPA, mem: r.Data, readOnly: r.ReadOnly})
 	}
 	m.image = img
 	return img, nil
@@ -181,6 +182,9 @@ func (m *Machine) Run(ctx context.Context) Stop {
 		return Stop{Kind: StopError, VCPU: -1, Err: errors.New("machine already ran")}
 	}
 	m.ran = true
+	if err := m.createVM(); err != nil {
+		return Stop{Kind: StopError, VCPU: -1, Err: err}
+	}
 	m.startVCPUs() // a failure is recorded as the stop
 	select {
 	case <-m.stopCh:

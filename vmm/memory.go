@@ -26,6 +26,7 @@ type slot struct {
 	gpa      uint64
 	mem      []byte
 	readOnly bool
+	owned    bool // mapped by allocRAM, unmapped on release
 }
 
 // memory is the guest's physical memory: its slots, fixed once the
@@ -45,21 +46,25 @@ func allocRAM(size uint64) ([]byte, error) {
 	return mem, nil
 }
 
-// add registers a slot with KVM.
-func (m *memory) add(vm *kvm.VM, s slot) error {
-	r := kvm.UserMemoryRegion{
-		Slot:          uint32(len(m.slots)),
-		GuestPhysAddr: s.gpa,
-		MemorySize:    uint64(len(s.mem)),
-		UserspaceAddr: hostAddr(s.mem),
+// add records a slot; mapInto hands the slots to KVM.
+func (m *memory) add(s slot) { m.slots = append(m.slots, s) }
+
+// mapInto registers every slot with the VM, slot number = index.
+func (m *memory) mapInto(vm *kvm.VM) error {
+	for i, s := range m.slots {
+		r := kvm.UserMemoryRegion{
+			Slot:          uint32(i),
+			GuestPhysAddr: s.gpa,
+			MemorySize:    uint64(len(s.mem)),
+			UserspaceAddr: hostAddr(s.mem),
+		}
+		if s.readOnly {
+			r.Flags = kvm.MemReadonly
+		}
+		if err := vm.SetUserMemoryRegion(&r); err != nil {
+			return fmt.Errorf("map %s: %w", s.name, err)
+		}
 	}
-	if s.readOnly {
-		r.Flags = kvm.MemReadonly
-	}
-	if err := vm.SetUserMemoryRegion(&r); err != nil {
-		return fmt.Errorf("map %s: %w", s.name, err)
-	}
-	m.slots = append(m.slots, s)
 	return nil
 }
 
@@ -108,7 +113,7 @@ func (m *memory) find(gpa uint64) *slot {
 
 func (m *memory) release() {
 	for _, s := range m.slots {
-		if s.name == "ram" || s.name == "high ram" {
+		if s.owned {
 			unix.Munmap(s.mem)
 		}
 	}

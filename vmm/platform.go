@@ -1,10 +1,6 @@
 package vmm
 
-import (
-	"time"
-
-	"github.com/kvmscope/kvmscope/vmm/devices"
-)
+import "github.com/kvmscope/kvmscope/vmm/devices"
 
 // The legacy PC ports kvmscope's guests find.
 const (
@@ -32,7 +28,7 @@ func (m *Machine) wireDevices() error {
 	}{
 		{portKbdData, 1, "i8042 data", kbd.DataPort()},
 		{portKbdCmd, 1, "i8042 command", kbd.CommandPort()},
-		{portCMOS, 2, "cmos", devices.NewCMOS(time.Now, low, m.cfg.MemSize-low)},
+		{portCMOS, 2, "cmos", devices.NewCMOS(nil, low, m.cfg.MemSize-low)},
 		{portPOST, 1, "post", devices.NewSink()},
 		{portDebugExit, 1, "debug-exit", devices.NewDebugExit(m.guestExit)},
 		{portCOM1, 8, "serial", m.serial},

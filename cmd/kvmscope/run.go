@@ -50,9 +50,6 @@ func cmdRun(args []string) int {
 
 	m, err := vmm.New(cfg)
 	if err != nil {
-		if errors.Is(err, kvm.ErrNoKVM) {
-			return failure("%v: this machine has no KVM; run kvmscope inside kvmbox (see README)", err)
-		}
 		return failure("%v", err)
 	}
 	defer m.Close()
@@ -95,6 +92,10 @@ func report(w io.Writer, s *vmm.Stop, m *vmm.Machine, timeout interface{ String(
 	case vmm.StopCanceled:
 		fmt.Fprintln(w, "kvmscope: interrupted")
 		return exitInterrupted
+	}
+	if errors.Is(s.Err, kvm.ErrNoKVM) {
+		fmt.Fprintf(w, "kvmscope: %v: this machine has no KVM; run kvmscope inside kvmbox (see README)\n", s.Err)
+		return exitFailure
 	}
 	fmt.Fprintf(w, "kvmscope: %v\n", s)
 	return exitFailure

@@ -1,5 +1,7 @@
 package kvm
 
+import "strconv"
+
 // Cap is a KVM capability number (KVM_CAP_* in linux/kvm.h).
 type Cap uint32
 
@@ -72,7 +74,7 @@ func (c Cap) String() string {
 	if n, ok := capNames[c]; ok {
 		return n
 	}
-	return "CAP_" + itoa(uint64(c))
+	return "CAP_" + strconv.FormatUint(uint64(c), 10)
 }
 
 // Flags of KVM_CAP_X86_DISABLE_EXITS.
@@ -82,17 +84,3 @@ const (
 	DisableExitsPAUSE  = 1 << 2
 	DisableExitsCSTATE = 1 << 3
 )
-
-func itoa(v uint64) string {
-	if v == 0 {
-		return "0"
-	}
-	var b [20]byte
-	i := len(b)
-	for v > 0 {
-		i--
-		b[i] = byte('0' + v%10)
-		v /= 10
-	}
-	return string(b[i:])
-}
