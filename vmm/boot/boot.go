@@ -61,6 +61,9 @@ func Load(image []byte, ram []byte) (*Image, error) {
 	// Cap the slice so that no reslicing below can reach past len(ram)
 	// into memory the caller did not hand over.
 	ram = ram[:len(ram):len(ram)]
+	if err := checkRAMSize(uint64(len(ram))); err != nil {
+		return nil, err
+	}
 	switch {
 	case isBzImage(image):
 		return nil, bzImageError(image)
@@ -69,6 +72,19 @@ func Load(image []byte, ram []byte) (*Image, error) {
 	default:
 		return loadFirmware(image, ram)
 	}
+}
+
+// maxRAM is the RAM that fits below the 32-bit PCI hole at 3 GiB. More
+// would overlap the firmware region and the APIC windows below 4 GiB.
+const maxRAM = 3 << 30
+
+// checkRAMSize refuses a RAM slice that does not fit below the PCI hole.
+func checkRAMSize(n uint64) error {
+	if n > maxRAM {
+		return fmt.Errorf("guest RAM of %s is larger than the %s below the PCI hole that Load places images in",
+			sizeString(n), sizeString(maxRAM))
+	}
+	return nil
 }
 
 // sizeString prints a memory size the way people say it: "64 MiB",

@@ -132,3 +132,16 @@ func TestFormatString(t *testing.T) {
 		}
 	}
 }
+
+// More than 3 GiB of RAM is refused; tested on the size alone, so that the
+// test does not allocate it.
+func TestRAMAbovePCIHole(t *testing.T) {
+	if err := checkRAMSize(3 << 30); err != nil {
+		t.Fatalf("3 GiB refused: %v", err)
+	}
+	err := checkRAMSize(3<<30 + 4096)
+	want := "guest RAM of 3145732 KiB is larger than the 3 GiB below the PCI hole"
+	if err == nil || !strings.Contains(err.Error(), want) {
+		t.Fatalf("error %v, want it to contain %q", err, want)
+	}
+}
