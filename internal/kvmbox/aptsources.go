@@ -21,7 +21,7 @@ const (
 // "deb [options] URI SUITE COMPONENT...".
 type sourceLine struct {
 	Type, Options, URI, Suite string
-	Components            []string
+	Components                []string
 }
 
 // parseOneLine reads the entries of a sources.list-style file.

@@ -18,6 +18,8 @@ const (
 // checksum), the one the kernel's initramfs unpacker reads. Writing it
 // here keeps setup free of a cpio binary and lets entries such as
 // /dev/console be device nodes without needing mknod on the host.
+// The first error sticks and Close returns it, so a caller may add
+// entries without checking each one.
 // Archives written by separate writers may be concatenated: the kernel
 // unpacks each in turn, later entries replacing earlier ones.
 type cpioWriter struct {
@@ -68,10 +70,12 @@ func (c *cpioWriter) entry(name string, mode, nlink, rmajor, rminor uint32, data
 	}
 	name = strings.TrimPrefix(name, "/")
 	if name == "" || strings.ContainsRune(name, 0) {
-		return fmt.Errorf("cpio entry: bad name %q", name)
+		c.err = fmt.Errorf("cpio entry: bad name %q", name)
+		return c.err
 	}
 	if uint64(len(data)) > 0xffffffff {
-		return fmt.Errorf("cpio entry %s: %d bytes is too large for newc", name, len(data))
+		c.err = fmt.Errorf("cpio entry %s: %d bytes is too large for newc", name, len(data))
+		return c.err
 	}
 	ino := c.ino
 	if ino != 0 {
