@@ -188,7 +188,11 @@ func backportsSource(files map[string]string, codename string) (path, content st
 			case "types", "suites", "components", "enabled":
 				continue
 			}
-			fmt.Fprintf(&b, "%s: %s\n", f.Name, f.Value)
+			sep := " "
+			if strings.HasPrefix(f.Value, "\n") { // value starts on the next line
+				sep = ""
+			}
+			fmt.Fprintf(&b, "%s:%s%s\n", f.Name, sep, f.Value)
 		}
 		fmt.Fprintf(&b, "Suites: %s\nComponents: main\n", want)
 		return filepath.Join(aptSourcesDir, backportsName+".sources"), b.String(), nil

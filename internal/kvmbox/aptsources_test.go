@@ -79,11 +79,11 @@ deb http://security.debian.org/debian-security bookworm-security main
 			want:     "any",
 		},
 		{
-			name: "inline key kept",
-			files: map[string]string{"/etc/apt/sources.list.d/x.sources": "Types: deb deb-src\nURIs: http://m/debian\nSuites: bookworm\nComponents: main contrib\nSigned-By:\n -----BEGIN PGP PUBLIC KEY BLOCK-----\n .\n abc\n -----END PGP PUBLIC KEY BLOCK-----\n"},
+			name:     "inline key kept",
+			files:    map[string]string{"/etc/apt/sources.list.d/x.sources": "Types: deb deb-src\nURIs: http://m/debian\nSuites: bookworm\nComponents: main contrib\nSigned-By:\n -----BEGIN PGP PUBLIC KEY BLOCK-----\n .\n abc\n -----END PGP PUBLIC KEY BLOCK-----\n"},
 			wantPath: "/etc/apt/sources.list.d/kvmbox-backports.sources",
 			want: "# Added by kvmbox setup: QEMU >= 10 for the nested-KVM sandbox.\nTypes: deb\nURIs: http://m/debian\n" +
-				"Signed-By: \n -----BEGIN PGP PUBLIC KEY BLOCK-----\n .\n abc\n -----END PGP PUBLIC KEY BLOCK-----\n" +
+				"Signed-By:\n -----BEGIN PGP PUBLIC KEY BLOCK-----\n .\n abc\n -----END PGP PUBLIC KEY BLOCK-----\n" +
 				"Suites: bookworm-backports\nComponents: main\n",
 		},
 		{
