@@ -166,7 +166,13 @@ func (m *Machine) Load(image []byte) (*boot.Image, error) {
 		return nil, err
 	}
 	for _, r := range img.Regions {
-		m.mem.add(slot{name: r.Name, gpa: r.GPA, mem: r.Data, readOnly: r.ReadOnly})
+		// KVM wants page-aligned host memory, which a Go slice does not promise.
+		host, err := allocRAM(uint64(len(r.Data)))
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", r.Name, err)
+		}
+		copy(host, r.Data)
+		m.mem.add(slot{name: r.Name, gpa: r.GPA, mem: host, readOnly: r.ReadOnly, owned: true})
 	}
 	m.image = img
 	return img, nil

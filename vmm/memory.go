@@ -35,7 +35,7 @@ type memory struct {
 	slots []slot
 }
 
-// allocRAM maps anonymous host memory for guest RAM; pages are touched
+// allocRAM maps page-aligned anonymous host memory for guest memory; pages are touched
 // (and so allocated) only as the guest uses them.
 func allocRAM(size uint64) ([]byte, error) {
 	mem, err := unix.Mmap(-1, 0, int(size), unix.PROT_READ|unix.PROT_WRITE,

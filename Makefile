@@ -1,0 +1,55 @@
+# kvmscope: `make run` runs the main job, `make test` every test. Both set
+# up what they need on a fresh Debian bookworm machine (run as root).
+GO      ?= go
+KVMBOX  := bin/kvmbox
+KVMSCOPE:= bin/kvmscope
+HAVE_KVM := $(shell [ -c /dev/kvm ] && [ -w /dev/kvm ] && echo yes)
+# Inside kvmbox when this machine has no /dev/kvm.
+IN_KVM  := $(if $(HAVE_KVM),,$(KVMBOX) -t 600 --)
+
+.PHONY: all build setup run test test-host test-kvm bench fuzz samples vet fmt-check clean
+
+all: build
+
+build:
+	$(GO) build -o $(KVMSCOPE) ./cmd/kvmscope
+	$(GO) build -o $(KVMBOX) ./cmd/kvmbox
+
+# setup: Go modules, and where there is no /dev/kvm the nested-KVM sandbox
+# (QEMU from bookworm-backports, the Debian kernel, its initramfs).
+setup: build
+	$(GO) mod download
+	$(if $(HAVE_KVM),@echo "/dev/kvm is here: no sandbox needed",$(KVMBOX) setup)
+
+run: setup
+	$(IN_KVM) $(KVMSCOPE) run --stats sample:hello
+
+test: setup vet fmt-check test-host test-kvm
+
+vet:
+	$(GO) vet ./...
+
+fmt-check:
+	@bad=$$(gofmt -l $$(git ls-files '*.go')); \
+	if [ -n "$$bad" ]; then echo "gofmt needed:"; echo "$$bad"; exit 1; fi
+
+# Host tests: everything; tests that need KVM skip here (or run, with /dev/kvm).
+test-host:
+	$(GO) test -race ./...
+
+# KVM tests: built here, run inside kvmbox when there is no /dev/kvm.
+test-kvm:
+	scripts/kvm-tests
+
+bench: setup
+	scripts/kvm-tests -bench .
+
+FUZZTIME ?= 30s
+fuzz:
+	scripts/fuzz $(FUZZTIME)
+
+samples:
+	$(MAKE) -C samples
+
+clean:
+	rm -rf bin
