@@ -1,9 +1,11 @@
 package main
 
 import (
+	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"os"
 	"time"
 
 	"github.com/kvmscope/kvmscope/vmm"
@@ -39,6 +41,34 @@ func (f *machineFlags) config(console io.Writer) (vmm.Config, error) {
 		return vmm.Config{}, fmt.Errorf("--timeout %v: negative", f.timeout)
 	}
 	return cfg, nil
+}
+
+// newFlagSet makes a command's flag set. It prints nothing by itself:
+// parseFlags turns a bad flag into one line, and -h into the usage.
+func newFlagSet(name, synopsis string) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {} // the flag package calls it on every error
+	usages[fs] = synopsis
+	return fs
+}
+
+// usages holds each flag set's synopsis for -h.
+var usages = map[*flag.FlagSet]string{}
+
+// parseFlags parses args; when ok is false the command returns status.
+func parseFlags(fs *flag.FlagSet, args []string) (pos []string, status int, ok bool) {
+	pos, err := parseInterspersed(fs, args)
+	switch {
+	case errors.Is(err, flag.ErrHelp):
+		fmt.Fprintf(os.Stderr, "usage: kvmscope %s %s\n", fs.Name(), usages[fs])
+		fs.SetOutput(os.Stderr)
+		fs.PrintDefaults()
+		return nil, 0, false
+	case err != nil:
+		return nil, badInput("%s: %v (kvmscope %s -h for help)", fs.Name(), err, fs.Name()), false
+	}
+	return pos, 0, true
 }
 
 // parseInterspersed parses flags that may come before or after the

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -16,21 +15,13 @@ import (
 )
 
 func cmdRun(args []string) int {
-	fs := flag.NewFlagSet("run", flag.ContinueOnError)
-	fs.SetOutput(os.Stderr)
+	fs := newFlagSet("run", "[flags] IMAGE|sample:NAME")
 	var mf machineFlags
 	mf.register(fs)
 	stats := fs.Bool("stats", false, "print the exit table when the guest stops")
-	fs.Usage = func() {
-		fmt.Fprintln(os.Stderr, "usage: kvmscope run [flags] IMAGE|sample:NAME")
-		fs.PrintDefaults()
-	}
-	pos, err := parseInterspersed(fs, args)
-	if err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		return exitBadInput
+	pos, status, ok := parseFlags(fs, args)
+	if !ok {
+		return status
 	}
 	cfg, err := mf.config(os.Stdout)
 	if err != nil {
