@@ -56,6 +56,8 @@ var (
 	ioctlGetSregs      = ior(0x83, sizeOf[Sregs]())
 	ioctlSetSregs      = iow(0x84, sizeOf[Sregs]())
 	ioctlTranslate     = iowr(0x85, sizeOf[Translation]())
+	ioctlGetFPU        = ior(0x8c, sizeOf[FPU]())
+	ioctlSetFPU        = iow(0x8d, sizeOf[FPU]())
 	ioctlInterrupt     = iow(0x86, sizeOf[uint32]())
 	ioctlGetMSRs       = iowr(0x88, sizeOf[msrsHeader]())
 	ioctlSetMSRs       = iow(0x89, sizeOf[msrsHeader]())

@@ -75,3 +75,26 @@ const (
 	RFLAGS_IOPL  = 3 << 12
 	RFLAGS_VM    = 1 << 17
 )
+
+// FPU mirrors struct kvm_fpu: x87 and SSE state in FXSAVE layout.
+type FPU struct {
+	FPR        [8][16]uint8
+	FCW        uint16
+	FSW        uint16
+	FTWX       uint8 // abridged tag word, as FXSAVE stores it
+	_          uint8
+	LastOpcode uint16
+	LastIP     uint64
+	LastDP     uint64
+	XMM        [16][16]uint8
+	MXCSR      uint32
+	_          uint32
+}
+
+// MSRs kvmscope reads or writes.
+const (
+	MSR_EFER           = 0xc0000080
+	MSR_FS_BASE        = 0xc0000100
+	MSR_GS_BASE        = 0xc0000101
+	MSR_KERNEL_GS_BASE = 0xc0000102
+)

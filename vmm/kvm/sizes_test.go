@@ -14,6 +14,7 @@ func TestStructSizes(t *testing.T) {
 		want uintptr
 	}{
 		{"kvm_regs", unsafe.Sizeof(Regs{}), 144},
+		{"kvm_fpu", unsafe.Sizeof(FPU{}), 416},
 		{"kvm_segment", unsafe.Sizeof(Segment{}), 24},
 		{"kvm_dtable", unsafe.Sizeof(DTable{}), 16},
 		{"kvm_sregs", unsafe.Sizeof(Sregs{}), 312},
@@ -77,6 +78,7 @@ func TestIoctlNumbers(t *testing.T) {
 		{"KVM_GET_MP_STATE", ioctlGetMPState, 0x8004ae98},
 		{"KVM_SET_CPUID2", ioctlSetCPUID2, 0x4008ae90},
 		{"KVM_GET_SUPPORTED_CPUID", ioctlGetSupportedCPUID, 0xc008ae05},
+		{"KVM_GET_FPU", ioctlGetFPU, 0x81a0ae8c},
 	} {
 		if c.got != c.want {
 			t.Errorf("%s = %#x, want %#x", c.name, c.got, c.want)

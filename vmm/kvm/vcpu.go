@@ -170,3 +170,19 @@ func (v *VCPU) StatsFD() (*Stats, error) {
 	}
 	return openStats(int(fd))
 }
+
+// GetFPU reads the x87 and SSE registers.
+func (v *VCPU) GetFPU(f *FPU) error {
+	if _, err := ioctl(v.fd, ioctlGetFPU, unsafe.Pointer(f)); err != nil {
+		return fmt.Errorf("vcpu %d: KVM_GET_FPU: %w", v.id, err)
+	}
+	return nil
+}
+
+// SetFPU writes the x87 and SSE registers.
+func (v *VCPU) SetFPU(f *FPU) error {
+	if _, err := ioctl(v.fd, ioctlSetFPU, unsafe.Pointer(f)); err != nil {
+		return fmt.Errorf("vcpu %d: KVM_SET_FPU: %w", v.id, err)
+	}
+	return nil
+}
