@@ -11,6 +11,7 @@ import (
 
 	"github.com/kvmscope/kvmscope/debug"
 	"github.com/kvmscope/kvmscope/vmm"
+	"github.com/kvmscope/kvmscope/vmm/exitstats"
 	"github.com/kvmscope/kvmscope/vmm/kvm"
 )
 
@@ -57,7 +58,7 @@ func cmdRun(args []string) int {
 	}
 	stop := m.Run(ctx)
 	if *stats {
-		writeExitTable(os.Stderr, m.ExitStats())
+		exitstats.WriteTable(os.Stderr, m.ExitStats())
 	}
 	return report(os.Stderr, &stop, m, mf.timeout)
 }

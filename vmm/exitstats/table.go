@@ -1,18 +1,16 @@
-package main
+package exitstats
 
 import (
 	"fmt"
 	"io"
 	"text/tabwriter"
 	"time"
-
-	"github.com/kvmscope/kvmscope/vmm/exitstats"
 )
 
-// writeExitTable prints the exit table: per reason (I/O per device), the
+// WriteTable prints the exit table: per reason (I/O per device), the
 // count, mean and p99 KVM_RUN round trip, and the share of each exit
 // cycle spent in kvmscope's own handler.
-func writeExitTable(w io.Writer, rows []exitstats.Row) {
+func WriteTable(w io.Writer, rows []Row) {
 	tw := tabwriter.NewWriter(w, 2, 8, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "exit reason\tcount\tmean round trip\tp99 round trip\tin handler\t")
 	var total uint64
@@ -23,14 +21,14 @@ func writeExitTable(w io.Writer, rows []exitstats.Row) {
 			continue
 		}
 		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%.1f%%\t\n", r.Name, r.Count,
-			fmtDuration(r.MeanRun()), fmtDuration(time.Duration(r.Run.Quantile(0.99))), 100*r.HandlerShare())
+			FormatDuration(r.MeanRun()), FormatDuration(time.Duration(r.Run.Quantile(0.99))), 100*r.HandlerShare())
 	}
 	fmt.Fprintf(tw, "total\t%d\t\t\t\t\n", total)
 	tw.Flush()
 }
 
-// fmtDuration prints a latency with three significant digits.
-func fmtDuration(d time.Duration) string {
+// FormatDuration prints a latency with three significant digits.
+func FormatDuration(d time.Duration) string {
 	switch {
 	case d < time.Microsecond:
 		return fmt.Sprintf("%dns", d.Nanoseconds())
