@@ -17,6 +17,11 @@ type Config struct {
 	MemSize uint64    // guest RAM in bytes
 	CPUs    int       // vCPUs; 1 boots, the others wait for INIT/SIPI
 	Console io.Writer // the serial port's output (nil: discarded)
+
+	// StartPaused parks every vCPU before its first instruction.
+	StartPaused bool
+	// Debug, when set, receives debug exits and parks (package debug).
+	Debug DebugHooks
 }
 
 // Validate checks the configuration against the host, so that an

@@ -12,6 +12,7 @@ type action int
 const (
 	continueVCPU action = iota // enter the guest again
 	stopVCPU                   // stop the machine with the returned Stop
+	parkVCPU                   // park the vCPU for the debugger
 )
 
 // exitHandler handles one kind of exit on the vCPU's thread.
@@ -31,6 +32,7 @@ func init() {
 	exitHandlers[kvm.ExitFailEntry] = handleFailEntry
 	exitHandlers[kvm.ExitInternalError] = handleInternalError
 	exitHandlers[kvm.ExitSystemEvent] = handleSystemEvent
+	exitHandlers[kvm.ExitDebug] = handleDebug
 }
 
 func (v *VCPU) dispatch(reason kvm.ExitReason) (action, *Stop) {

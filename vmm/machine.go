@@ -35,12 +35,13 @@ type Machine struct {
 	mmioKeys  []exitstats.Key
 	mmioNone  exitstats.Key
 
-	image  *boot.Image
-	vcpus  []*VCPU
-	wg     sync.WaitGroup
-	stop   atomic.Pointer[Stop]
-	stopCh chan struct{}
-	ran    bool
+	image     *boot.Image
+	vcpus     []*VCPU
+	wg        sync.WaitGroup
+	stop      atomic.Pointer[Stop]
+	stopCh    chan struct{}
+	startedCh chan struct{}
+	ran       bool
 }
 
 // New builds a machine: guest RAM and the PC devices. It does not touch
@@ -53,7 +54,7 @@ func New(cfg Config) (*Machine, error) {
 	if cfg.Console == nil {
 		cfg.Console = io.Discard
 	}
-	m := &Machine{cfg: cfg, stopCh: make(chan struct{})}
+	m := &Machine{cfg: cfg, stopCh: make(chan struct{}), startedCh: make(chan struct{})}
 	if err := m.build(); err != nil {
 		m.Close()
 		return nil, err
@@ -219,6 +220,23 @@ func (m *Machine) requestStop(s Stop) {
 
 // stopping reports whether a stop was requested.
 func (m *Machine) stopping() bool { return m.stop.Load() != nil }
+
+// Started is closed once Run has created every vCPU; from then on VCPUs
+// is complete.
+func (m *Machine) Started() <-chan struct{} { return m.startedCh }
+
+// VCPUs returns the machine's vCPUs; complete once Started is closed.
+func (m *Machine) VCPUs() []*VCPU {
+	select {
+	case <-m.startedCh:
+		return m.vcpus
+	default:
+		return nil
+	}
+}
+
+// CPUs is the number of vCPUs the machine has (or will have).
+func (m *Machine) CPUs() int { return m.cfg.CPUs }
 
 // ReadPhys reads guest-physical memory; safe while the guest runs.
 func (m *Machine) ReadPhys(gpa uint64, buf []byte) (int, error) { return m.mem.ReadPhys(gpa, buf) }

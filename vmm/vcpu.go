@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"sync/atomic"
 
 	"golang.org/x/sys/unix"
 
@@ -29,6 +30,12 @@ type VCPU struct {
 	last      CPUState
 	lastValid bool
 	syncRegs  bool
+
+	// Run control (control.go): pauseReq asks the thread to park; parked
+	// says it has; ctl carries requests to a parked vCPU.
+	pauseReq atomic.Bool
+	parked   atomic.Bool
+	ctl      chan control
 }
 
 // startVCPUs creates every vCPU on its own locked OS thread and lets them
@@ -40,7 +47,7 @@ func (m *Machine) startVCPUs() error {
 	m.vcpus = make([]*VCPU, 0, m.cfg.CPUs)
 	vcpus := make(chan *VCPU, m.cfg.CPUs)
 	for id := 0; id < m.cfg.CPUs; id++ {
-		v := &VCPU{m: m, id: id, stats: new(exitstats.VCPU)}
+		v := &VCPU{m: m, id: id, stats: new(exitstats.VCPU), ctl: make(chan control)}
 		m.wg.Add(1)
 		go v.thread(ready, vcpus, start)
 	}
@@ -56,8 +63,10 @@ func (m *Machine) startVCPUs() error {
 	}
 	if first != nil {
 		m.requestStop(Stop{Kind: StopError, VCPU: -1, Err: first})
+		return first
 	}
-	return first
+	close(m.startedCh)
+	return nil
 }
 
 // thread is the vCPU's whole life. It runs the guest only once start is
@@ -115,7 +124,16 @@ func (v *VCPU) create() error {
 // loop runs the guest until the machine stops or this vCPU must stop it.
 // This is the exit path: it neither allocates nor locks.
 func (v *VCPU) loop() *Stop {
+	if v.m.cfg.StartPaused && !v.park() {
+		return nil
+	}
 	for !v.m.stopping() {
+		if v.pauseReq.Load() {
+			if !v.park() {
+				return nil
+			}
+			continue
+		}
 		t0 := now()
 		err := v.kv.Enter()
 		t1 := now()
@@ -131,8 +149,13 @@ func (v *VCPU) loop() *Stop {
 		v.key = v.m.exitKeys[reason%kvm.NumExitReasons]
 		action, stop := v.dispatch(reason)
 		v.stats.Record(v.key, t1.Sub(t0), now().Sub(t1))
-		if action == stopVCPU {
+		switch action {
+		case stopVCPU:
 			return stop
+		case parkVCPU:
+			if !v.park() {
+				return nil
+			}
 		}
 		if v.syncRegs {
 			v.last.Regs, v.last.Sregs = v.run.Sync.Regs, v.run.Sync.Sregs

@@ -5,6 +5,7 @@ import (
 	"os"
 	"strings"
 
+	"github.com/kvmscope/kvmscope/debug"
 	"github.com/kvmscope/kvmscope/samples"
 	"github.com/kvmscope/kvmscope/vmm/kvm"
 )
@@ -26,6 +27,18 @@ func cmdProbe(args []string) int {
 			state = fmt.Sprintf("yes (%#x)", v)
 		}
 		fmt.Printf("  %-24s %s\n", c, state)
+	}
+	p, err := debug.ProbeHost()
+	if err != nil {
+		return failure("probe breakpoints: %v", err)
+	}
+	hv := p.Hypervisor
+	if hv == "" {
+		hv = "none (bare metal)"
+	}
+	fmt.Printf("host hypervisor: %s\nbreakpoint strategy:\n", hv)
+	for _, l := range strings.Split(strings.TrimSpace(p.Strategy()), "\n") {
+		fmt.Printf("  %s\n", l)
 	}
 	return 0
 }
