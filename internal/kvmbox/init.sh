@@ -9,6 +9,7 @@
 # The kernel hands its command line's NAME=VALUE words to us as variables:
 #   kvmbox_tty=1       the host console is a terminal: give the command the
 #                      serial line as controlling tty, keep CR/LF translation
+#   kvmbox_hvc=1       output goes to the virtio console hvc0 once it is there
 #   kvmbox_stdin=1     standard input arrives on virtio port "kvmbox.stdin"
 #                      (otherwise it is /dev/null, or the tty)
 #   kvmbox_rescue=1    a busybox shell here instead of the command
@@ -22,7 +23,7 @@ mount -t devtmpfs dev /dev
 exec 0</dev/console 1>/dev/console 2>&1
 echo 1 >/proc/sys/kernel/printk                 # keep kernel messages off the console
 if [ "$kvmbox_tty" != 1 ]; then
-    stty -onlcr -echo 2>/dev/null               # output is a pipe or file: no \r\n, no echo
+    stty -opost -echo 2>/dev/null               # output is a pipe or file: bytes as they are
 fi
 
 timeline=/run/timeline
@@ -33,7 +34,8 @@ finish() {
     sync
     # busybox stty uses tcsetattr(TCSADRAIN): it returns once the console
     # has sent all output, so nothing is cut off by the power-off.
-    if [ "$kvmbox_tty" = 1 ]; then stty onlcr 2>/dev/null; else stty -onlcr 2>/dev/null; fi
+    if [ "$kvmbox_tty" = 1 ]; then stty onlcr 2>/dev/null; else stty -opost 2>/dev/null; fi
+    [ -c /dev/hvc0 ] && stty -F /dev/hvc0 -opost 2>/dev/null
     # isa-debug-exit: QEMU exits with ((STATUS & 127) << 1) | 1
     printf "\\$(printf %o $(($1 & 127)))" | dd of=/dev/port bs=1 seek=244 count=1 2>/dev/null
     poweroff -f
@@ -55,7 +57,33 @@ for m in $(cat /lib/modules/order); do
     insmod "/lib/modules/$m.ko" || fail "loading module $m failed"
 done
 [ -c /dev/kvm ] || fail "no /dev/kvm after loading kvm_amd"
+if [ "$kvmbox_hvc" = 1 ]; then                  # output through the virtio console from here on
+    i=0
+    while [ ! -c /dev/hvc0 ] && [ $i -lt 200 ]; do sleep 0.01; i=$((i + 1)); done
+    if [ -c /dev/hvc0 ]; then
+        exec 1>/dev/hvc0 2>&1
+        stty -F /dev/hvc0 -opost -echo 2>/dev/null
+    fi
+fi
 mark "modules loaded"
+
+stdin=/dev/null
+if [ "$kvmbox_stdin" = 1 ]; then
+    # The port shows up once the host has announced it. Found here, well
+    # before the command reads it, so that the host's "connected" message
+    # (which follows the port's name) has surely arrived by then: a read
+    # before it would see end-of-file.
+    i=0
+    while [ "$stdin" = /dev/null ] && [ $i -lt 200 ]; do
+        for p in /sys/class/virtio-ports/*; do
+            [ "$(cat "$p/name" 2>/dev/null)" = kvmbox.stdin ] && [ -c "/dev/${p##*/}" ] &&
+                stdin=/dev/${p##*/}
+        done
+        [ "$stdin" = /dev/null ] && sleep 0.01
+        i=$((i + 1))
+    done
+    [ "$stdin" = /dev/null ] && fail "no virtio port for standard input"
+fi
 
 O9P=trans=virtio,version=9p2000.L,msize=512000
 mount -t 9p -o $O9P,cache=none kvmboxctl /ctl || fail "mounting the control share failed"
@@ -99,20 +127,6 @@ if [ "$kvmbox_rescue" = 1 ]; then
     setsid cttyhack sh
     rc=$?
 else
-    stdin=/dev/null
-    if [ "$kvmbox_stdin" = 1 ]; then
-        # The port shows up once the host has announced it: wait a little.
-        i=0
-        while [ "$stdin" = /dev/null ] && [ $i -lt 200 ]; do
-            for p in /sys/class/virtio-ports/*; do
-                [ "$(cat "$p/name" 2>/dev/null)" = kvmbox.stdin ] && [ -c "/dev/${p##*/}" ] &&
-                    stdin=/dev/${p##*/}
-            done
-            [ "$stdin" = /dev/null ] && sleep 0.01
-            i=$((i + 1))
-        done
-        [ "$stdin" = /dev/null ] && fail "no virtio port for standard input"
-    fi
     mkdir -p /host/run/kvmbox
     cp /ctl/cmd.sh /host/run/kvmbox/cmd.sh || fail "no command script"
     env="PATH=/usr/local/go/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root"

@@ -57,11 +57,12 @@ func Run(ctx context.Context, o Options) (int, error) {
 		return 0, fmt.Errorf("working directory: %w", err)
 	}
 
-	work, err := os.MkdirTemp("", "kvmbox-")
+	rd, err := newRunDir()
 	if err != nil {
-		return 0, fmt.Errorf("create run folder: %w", err)
+		return 0, err
 	}
-	defer os.RemoveAll(work)
+	defer rd.remove()
+	work := rd.path
 	initrd := filepath.Join(work, "initrd")
 	if err := composeInitrd(cache.Initrd(kver), initrd); err != nil {
 		return 0, err

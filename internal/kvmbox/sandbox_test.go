@@ -46,12 +46,12 @@ func boot(t *testing.T, o Options) (status int, stdout string, err error) {
 	var out, errOut bytes.Buffer
 	o.Stdout, o.Stderr = &out, &errOut
 	if o.Timeout == 0 {
-		o.Timeout = 5 * time.Minute
+		o.Timeout = 2 * time.Minute
 	}
 	o.Memory = "1G"
 	start := time.Now()
 	status, err = Run(context.Background(), o)
-	t.Logf("%q: status %d, err %v, %.1f s; stderr: %q", o.Command, status, err, time.Since(start).Seconds(), errOut.String())
+	t.Logf("%q: status %d, err %v, %.1f s; stdout: %q; stderr: %q", o.Command, status, err, time.Since(start).Seconds(), out.String(), errOut.String())
 	return status, out.String(), err
 }
 
