@@ -8,9 +8,15 @@
 //
 // The samples are written for the VMM's loaders: ELF64 images are entered
 // in long mode and ELF32 images in flat protected mode, both at 0x100000
-// (each sets its own stack in its .bss); the raw firmware image is entered
-// in real mode at the reset vector. They talk to the VMM only through
-// port I/O: the COM1 UART at 0x3f8 and the debug-exit port 0xf4.
+// (each sets its own stack in its .bss); the raw 64 KiB firmware images are
+// entered in real mode at the reset vector. They end through the
+// debug-exit port 0xf4 and print, if at all, on the COM1 UART at 0x3f8.
+//
+// A raw image may have an ELF beside it with the same bytes and the
+// symbols (SymbolFile): the modes sample, which the debugger steps from
+// real through protected to long mode. The bench-* firmware images are
+// the workloads of kvmscope bench; their count N is patched with
+// PatchIterations.
 package samples
 
 import (
@@ -18,8 +24,11 @@ import (
 	"debug/elf"
 	"embed"
 	"encoding/binary"
+	"errors"
 	"fmt"
+	"io/fs"
 	"path"
+	"slices"
 	"strings"
 )
 
@@ -37,6 +46,58 @@ const (
 	PIOLoopIterationsAddr    = 0x100008
 	PIOLoopDefaultIterations = 100000
 )
+
+// The modes sample counts from 1 to ModesCount in each CPU mode, storing
+// the counter at a fixed guest-physical address with a store as wide as
+// the mode: a 16-bit word in real mode, a 32-bit dword in protected mode,
+// a 64-bit qword in long mode. Debugger tests watch these addresses.
+const (
+	ModesRealCounter = 0x7000
+	ModesProtCounter = 0x7004
+	ModesLongCounter = 0x7008
+	ModesCount       = 16
+)
+
+// FirmwareSize is the size of every raw firmware sample. The VMM maps the
+// image at 0xFFFF0000-0xFFFFFFFF and copies it to RAM at 0xF0000-0xFFFFF,
+// where the code runs after the far jump from the reset vector.
+const FirmwareSize = 64 << 10
+
+// The bench-* firmware images run their workload N times, N being a
+// 64-bit little-endian count at image offset BenchIterationsOffset, right
+// after the 8 bytes BenchIterationsMagic. In guest RAM the count is at
+// BenchIterationsAddr (the copy below 1 MiB, which is the one the code
+// reads), where a VMM may overwrite it after loading and before the vCPU
+// first runs; PatchIterations changes it in the image instead. N = 0 means
+// no operations at all. For bench-hlt N counts timer ticks.
+const (
+	BenchIterationsMagic   = "BENCH:N="
+	BenchMagicOffset       = 0x08
+	BenchIterationsOffset  = 0x10
+	BenchIterationsAddr    = 0xf0000 + BenchIterationsOffset
+	BenchDefaultIterations = 10000
+	BenchHLTDefaultTicks   = 100
+)
+
+// The ports and addresses the bench-* workloads write. No kvmscope device
+// claims them today, so each access is an exit to the VMM unless a host
+// extension takes it in the kernel. bench-hlt instead drives the PIT and
+// the PIC, which are KVM's in-kernel devices by default.
+const (
+	BenchPIOPort       = 0x0401     // bench-pio: 1-byte out
+	BenchMMIOAddr      = 0xd0000000 // bench-mmio: 4-byte store
+	BenchDoorbellPort  = 0x0500     // bench-doorbell: 4-byte out of BenchDoorbellValue
+	BenchDoorbellValue = 1
+	BenchWindowAddr    = 0xd0001000 // bench-window: 4-byte stores cycling through the window
+	BenchWindowSize    = 64
+	BenchFlushPort     = 0x0504 // bench-window: 1-byte out after every BenchFlushEvery stores
+	BenchFlushEvery    = BenchWindowSize / 4
+	BenchPITDivisor    = 1193 // bench-hlt: PIT channel 0 at 1193182 Hz / 1193 = 1000.15 Hz
+)
+
+// ErrNoSymbols is returned by SymbolFile for a sample whose image has no
+// symbols (a raw image with no ELF beside it).
+var ErrNoSymbols = errors.New("no symbol file")
 
 // Outcome is how a sample ends when it runs to completion under kvmscope.
 type Outcome struct {
@@ -77,6 +138,38 @@ var catalog = map[string]sample{
 		desc:    "ELF64, long mode: prints a line on COM1, loads an empty IDT and executes ud2, so the CPU triple-faults",
 		outcome: Outcome{Serial: "about to triple-fault\n", TripleFault: true},
 	},
+	"modes": {
+		desc:    "64 KiB firmware with an ELF of its symbols: real mode from the reset vector, then protected, then long mode, counting at 0x7000/0x7004/0x7008 in each; prints the modes, exits with status 0",
+		outcome: Outcome{Serial: "modes: real protected long\n", ExitStatus: 0},
+	},
+	"bench-compute": {
+		desc:    "64 KiB firmware, protected mode: bench baseline, N (10000, at 0xf0010) rounds of register arithmetic with no exits, exits with status 0",
+		outcome: Outcome{ExitStatus: 0},
+	},
+	"bench-pio": {
+		desc:    "64 KiB firmware, protected mode: bench, N (10000, at 0xf0010) byte writes to unclaimed port 0x401, exits with status 0",
+		outcome: Outcome{ExitStatus: 0},
+	},
+	"bench-mmio": {
+		desc:    "64 KiB firmware, protected mode: bench, N (10000, at 0xf0010) 4-byte writes to unclaimed MMIO at 0xd0000000, exits with status 0",
+		outcome: Outcome{ExitStatus: 0},
+	},
+	"bench-doorbell": {
+		desc:    "64 KiB firmware, protected mode: bench, N (10000, at 0xf0010) 4-byte writes of 1 to doorbell port 0x500 (ioeventfd's case), exits with status 0",
+		outcome: Outcome{ExitStatus: 0},
+	},
+	"bench-window": {
+		desc:    "64 KiB firmware, protected mode: bench, N (10000, at 0xf0010) 4-byte writes into a 64-byte MMIO window at 0xd0001000, a flush to port 0x504 every 16 (coalescing's case), exits with status 0",
+		outcome: Outcome{ExitStatus: 0},
+	},
+	"bench-hlt": {
+		desc:    "64 KiB firmware, protected mode: bench, idles with sti;hlt on PIT/PIC timer interrupts at 1 kHz until N (100, at 0xf0010) ticks, exits with status 0",
+		outcome: Outcome{ExitStatus: 0},
+	},
+	"bench-cpuid": {
+		desc:    "64 KiB firmware, protected mode: bench, N (10000, at 0xf0010) cpuid instructions (leaf 0), answered in the kernel, exits with status 0",
+		outcome: Outcome{ExitStatus: 0},
+	},
 }
 
 // Names lists the embedded samples, sorted.
@@ -91,27 +184,55 @@ func Names() []string {
 			names = append(names, strings.TrimSuffix(e.Name(), path.Ext(e.Name())))
 		}
 	}
-	return names
+	return slices.Compact(names) // a .bin and its symbol .elf are one sample
 }
 
 // Image returns the embedded image of the named sample ("hello",
 // "pio-loop", ...), or an error listing the names when there is none. The
-// returned slice is the caller's own copy.
+// returned slice is the caller's own copy. For a sample with both a raw
+// image (build/NAME.bin) and an ELF (build/NAME.elf), the image is the raw
+// one and the ELF is its SymbolFile.
 func Image(name string) ([]byte, error) {
-	entries, err := images.ReadDir("build")
+	if !slices.Contains(Names(), name) {
+		return nil, noSample(name)
+	}
+	file := name + ".elf"
+	if exists(name + ".bin") {
+		file = name + ".bin"
+	}
+	return read(name, file)
+}
+
+// SymbolFile returns an ELF with the symbols of the named sample's image,
+// at the addresses where the code runs: for an ELF sample the image
+// itself, for a raw image the ELF beside it (the modes sample), which
+// holds the same bytes. A raw image with no ELF beside it gives an error
+// wrapping ErrNoSymbols. The returned slice is the caller's own copy.
+func SymbolFile(name string) ([]byte, error) {
+	if !slices.Contains(Names(), name) {
+		return nil, noSample(name)
+	}
+	if !exists(name + ".elf") {
+		return nil, fmt.Errorf("sample %q: %w", name, ErrNoSymbols)
+	}
+	return read(name, name+".elf")
+}
+
+func exists(file string) bool {
+	_, err := fs.Stat(images, "build/"+file)
+	return err == nil
+}
+
+func read(name, file string) ([]byte, error) {
+	data, err := images.ReadFile("build/" + file)
 	if err != nil {
-		return nil, fmt.Errorf("read embedded build directory: %w", err)
+		return nil, fmt.Errorf("read sample %q: %w", name, err)
 	}
-	for _, e := range entries {
-		if e.Type().IsRegular() && strings.TrimSuffix(e.Name(), path.Ext(e.Name())) == name {
-			data, err := images.ReadFile("build/" + e.Name())
-			if err != nil {
-				return nil, fmt.Errorf("read sample %q: %w", name, err)
-			}
-			return data, nil
-		}
-	}
-	return nil, fmt.Errorf("no sample %q (have %s)", name, strings.Join(Names(), ", "))
+	return data, nil
+}
+
+func noSample(name string) error {
+	return fmt.Errorf("no sample %q (have %s)", name, strings.Join(Names(), ", "))
 }
 
 // Describe returns the one-line description of a sample, or "" when there
@@ -124,7 +245,7 @@ func Describe(name string) string {
 func Expect(name string) (Outcome, error) {
 	s, ok := catalog[name]
 	if !ok {
-		return Outcome{}, fmt.Errorf("no sample %q (have %s)", name, strings.Join(Names(), ", "))
+		return Outcome{}, noSample(name)
 	}
 	return s.outcome, nil
 }
@@ -142,6 +263,20 @@ func PIOLoopImage(n uint64) ([]byte, error) {
 	}
 	binary.LittleEndian.PutUint64(img[off:], n)
 	return img, nil
+}
+
+// PatchIterations returns a copy of a bench-* firmware image whose count
+// N is n. It refuses an image that lacks BenchIterationsMagic at
+// BenchMagicOffset, so that it never overwrites 8 bytes of some other
+// image.
+func PatchIterations(image []byte, n uint64) ([]byte, error) {
+	end := BenchIterationsOffset + 8
+	if len(image) < end || string(image[BenchMagicOffset:BenchIterationsOffset]) != BenchIterationsMagic {
+		return nil, fmt.Errorf("patch iterations: not a bench image (no %q at offset %#x)", BenchIterationsMagic, BenchMagicOffset)
+	}
+	out := slices.Clone(image)
+	binary.LittleEndian.PutUint64(out[BenchIterationsOffset:end], n)
+	return out, nil
 }
 
 // fileOffset returns where the size bytes at guest-physical address paddr

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"debug/elf"
 	"encoding/binary"
+	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -12,7 +14,18 @@ import (
 	"testing"
 )
 
-var wantNames = []string{"elf32-hello", "fw-realmode", "hello", "pio-loop", "triple-fault"}
+var wantNames = []string{
+	"bench-compute", "bench-cpuid", "bench-doorbell", "bench-hlt", "bench-mmio", "bench-pio", "bench-window",
+	"elf32-hello", "fw-realmode", "hello", "modes", "pio-loop", "triple-fault",
+}
+
+var (
+	firmwareNames = []string{
+		"bench-compute", "bench-cpuid", "bench-doorbell", "bench-hlt", "bench-mmio", "bench-pio", "bench-window",
+		"fw-realmode", "modes",
+	}
+	benchNames = firmwareNames[:7]
+)
 
 func TestNames(t *testing.T) {
 	names := Names()
@@ -206,28 +219,251 @@ func TestPIOLoopIterations(t *testing.T) {
 	}
 }
 
+// TestFirmware checks every raw image: 64 KiB, ending in the reset
+// vector's far jump to code below it in segment F000h.
 func TestFirmware(t *testing.T) {
-	img, err := Image("fw-realmode")
+	for _, name := range firmwareNames {
+		t.Run(name, func(t *testing.T) {
+			img, err := Image(name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(img) != FirmwareSize {
+				t.Fatalf("size %d, want %d", len(img), FirmwareSize)
+			}
+			// Reset vector: ljmp $0xf000, $start (EA, offset, segment).
+			rv := img[0xfff0:]
+			if rv[0] != 0xea {
+				t.Fatalf("byte at 0xfff0 is %#x, want a far jmp (0xea)", rv[0])
+			}
+			off, seg := binary.LittleEndian.Uint16(rv[1:]), binary.LittleEndian.Uint16(rv[3:])
+			if seg != 0xf000 || off >= 0xfff0 {
+				t.Fatalf("reset vector jumps to %04x:%04x, want f000:<code below the vector>", seg, off)
+			}
+			if img[off] != 0xfa { // cli
+				t.Errorf("code at f000:%04x starts with %#x, want cli (0xfa)", off, img[off])
+			}
+			if !bytes.Equal(rv[5:], bytes.Repeat([]byte{0xff}, 11)) {
+				t.Errorf("reset vector padding % x, want 0xff", rv[5:])
+			}
+			if _, err := elf.NewFile(bytes.NewReader(img)); err == nil {
+				t.Error("a raw image parses as ELF")
+			}
+			out, _ := Expect(name)
+			if out.Serial != "" && !bytes.Contains(img, []byte(out.Serial+"\x00")) && name != "fw-realmode" {
+				t.Errorf("image does not hold the string %q", out.Serial)
+			}
+		})
+	}
+	img, _ := Image("fw-realmode")
+	if !bytes.Contains(img, []byte("fw: \x00")) {
+		t.Error(`fw-realmode does not hold "fw: "`)
+	}
+}
+
+// modesSymbols are the symbols the debugger relies on, in the order the
+// CPU reaches them, with the mode it is in there.
+var modesSymbols = []struct{ name, mode string }{
+	{"reset_vector", "real"},
+	{"start", "real"},
+	{"real_mode_work", "real"},
+	{"to_prot_mode", "real"},
+	{"prot_mode_entry", "protected"},
+	{"prot_mode_work", "protected"},
+	{"to_long_mode", "protected"},
+	{"long_mode_entry", "long"},
+	{"long_mode_work", "long"},
+	{"finish", "long"},
+	{"puts", "long"},
+}
+
+// TestModesSymbolFile checks that modes.elf holds the bytes of modes.bin
+// and symbols at the linear addresses where the CPU runs them: the reset
+// vector at 0xFFFFFFF0, everything else in the copy at 0xF0000.
+func TestModesSymbolFile(t *testing.T) {
+	bin, err := Image("modes")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(img) != 65536 {
-		t.Fatalf("size %d, want 65536", len(img))
+	elfImg, err := SymbolFile("modes")
+	if err != nil {
+		t.Fatal(err)
 	}
-	// Reset vector: ljmp $0xf000, $start (EA, offset, segment).
-	rv := img[0xfff0:]
-	if rv[0] != 0xea {
-		t.Fatalf("byte at 0xfff0 is %#x, want a far jmp (0xea)", rv[0])
+	f, err := elf.NewFile(bytes.NewReader(elfImg))
+	if err != nil {
+		t.Fatalf("parse modes.elf: %v", err)
 	}
-	off, seg := binary.LittleEndian.Uint16(rv[1:]), binary.LittleEndian.Uint16(rv[3:])
-	if seg != 0xf000 || off >= 0xfff0 {
-		t.Fatalf("reset vector jumps to %04x:%04x, want f000:<code below the vector>", seg, off)
+	if f.Class != elf.ELFCLASS64 || f.Machine != elf.EM_X86_64 || f.Type != elf.ET_EXEC {
+		t.Fatalf("class %v machine %v type %v, want ELFCLASS64 EM_X86_64 ET_EXEC", f.Class, f.Machine, f.Type)
 	}
-	if img[off] != 0xfa { // cli
-		t.Errorf("code at f000:%04x starts with %#x, want cli (0xfa)", off, img[off])
+	if f.Entry != 0xfffffff0 {
+		t.Errorf("entry %#x, want the reset vector 0xfffffff0", f.Entry)
 	}
-	if !bytes.Contains(img, []byte("fw: \x00")) {
-		t.Error(`image does not hold "fw: "`)
+
+	// Every loaded byte of the ELF is the .bin's byte at its load address.
+	const base = 0xf0000
+	var loaded uint64
+	for _, p := range f.Progs {
+		if p.Type != elf.PT_LOAD {
+			continue
+		}
+		if p.Paddr < base || p.Paddr+p.Filesz > base+FirmwareSize {
+			t.Fatalf("PT_LOAD at paddr %#x+%#x is outside 0xf0000-0xfffff", p.Paddr, p.Filesz)
+		}
+		data := make([]byte, p.Filesz)
+		if _, err := p.ReadAt(data, 0); err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(data, bin[p.Paddr-base:p.Paddr-base+p.Filesz]) {
+			t.Errorf("PT_LOAD at paddr %#x (vaddr %#x) differs from modes.bin", p.Paddr, p.Vaddr)
+		}
+		loaded += p.Filesz
+	}
+	if loaded != FirmwareSize {
+		t.Errorf("PT_LOAD segments hold %d bytes, want %d", loaded, FirmwareSize)
+	}
+
+	syms, err := f.Symbols()
+	if err != nil {
+		t.Fatal(err)
+	}
+	byName := map[string]elf.Symbol{}
+	for _, s := range syms {
+		byName[s.Name] = s
+	}
+	var prev uint64
+	for i, want := range modesSymbols {
+		s, ok := byName[want.name]
+		if !ok {
+			t.Errorf("no symbol %q", want.name)
+			continue
+		}
+		if elf.ST_TYPE(s.Info) != elf.STT_FUNC || s.Size == 0 {
+			t.Errorf("%s: type %v size %d, want a function with a size", s.Name, elf.ST_TYPE(s.Info), s.Size)
+		}
+		if i == 0 {
+			if s.Value != 0xfffffff0 || s.Size > 16 {
+				t.Errorf("reset_vector = %#x+%d, want 0xfffffff0, at most 16 bytes", s.Value, s.Size)
+			}
+			continue
+		}
+		if s.Value < base || s.Value+s.Size > base+0xfff0 {
+			t.Errorf("%s = %#x+%d, outside the code at 0xf0000-0xfffef", s.Name, s.Value, s.Size)
+		}
+		if i > 1 && s.Value <= prev {
+			t.Errorf("%s = %#x is not after %s (%#x)", s.Name, s.Value, modesSymbols[i-1].name, prev)
+		}
+		prev = s.Value
+	}
+
+	// The jumps between the stages go where the symbols say.
+	le32 := func(v uint64) []byte { return binary.LittleEndian.AppendUint32(nil, uint32(v)) }
+	for _, jmp := range []struct {
+		what string
+		code []byte
+	}{
+		{"ljmpl $0x08, $prot_mode_entry (16-bit code)", append(append([]byte{0x66, 0xea}, le32(byName["prot_mode_entry"].Value)...), 0x08, 0)},
+		{"ljmp $0x18, $long_mode_entry (32-bit code)", append(append([]byte{0xea}, le32(byName["long_mode_entry"].Value)...), 0x18, 0)},
+	} {
+		if !bytes.Contains(bin, jmp.code) {
+			t.Errorf("no %s (% x) in modes.bin", jmp.what, jmp.code)
+		}
+	}
+	rv := binary.LittleEndian.AppendUint16([]byte{0xea}, uint16(byName["start"].Value-base))
+	if rv = append(rv, 0x00, 0xf0); !bytes.HasPrefix(bin[0xfff0:], rv) {
+		t.Errorf("reset vector % x, want ljmp $0xf000, $start-0xf0000 (% x)", bin[0xfff0:0xfff5], rv)
+	}
+	for _, c := range []uint64{ModesRealCounter, ModesProtCounter, ModesLongCounter} {
+		if c < 0x500 || c+8 > 0x7c00 {
+			t.Errorf("counter %#x is not in free low RAM below the stack", c)
+		}
+	}
+}
+
+func TestSymbolFile(t *testing.T) {
+	// An ELF sample is its own symbol file.
+	img, _ := Image("hello")
+	sym, err := SymbolFile("hello")
+	if err != nil || !bytes.Equal(sym, img) {
+		t.Errorf("SymbolFile(hello): %v, same bytes as the image: %v", err, bytes.Equal(sym, img))
+	}
+	for _, name := range append([]string{"fw-realmode"}, benchNames...) {
+		if _, err := SymbolFile(name); !errors.Is(err, ErrNoSymbols) {
+			t.Errorf("SymbolFile(%q): %v, want ErrNoSymbols", name, err)
+		}
+	}
+	for _, name := range []string{"nope", "", "modes.elf", "build/modes"} {
+		if _, err := SymbolFile(name); err == nil || errors.Is(err, ErrNoSymbols) || !strings.Contains(err.Error(), "modes") {
+			t.Errorf("SymbolFile(%q): %v, want an error listing the samples", name, err)
+		}
+	}
+	// A fresh copy each time.
+	a, _ := SymbolFile("modes")
+	a[0] ^= 0xff
+	if b, _ := SymbolFile("modes"); a[0] == b[0] {
+		t.Error("SymbolFile returned shared bytes")
+	}
+}
+
+func TestBenchIterations(t *testing.T) {
+	for _, name := range benchNames {
+		t.Run(name, func(t *testing.T) {
+			img, err := Image(name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			// jmp start (EB rel8) over the magic and the count.
+			if img[0] != 0xeb || int(img[1])+2 != BenchIterationsOffset+8 {
+				t.Errorf("image starts with % x, want a short jmp to %#x", img[:2], BenchIterationsOffset+8)
+			}
+			if got := string(img[BenchMagicOffset:BenchIterationsOffset]); got != BenchIterationsMagic {
+				t.Fatalf("magic %q, want %q", got, BenchIterationsMagic)
+			}
+			want := uint64(BenchDefaultIterations)
+			if name == "bench-hlt" {
+				want = BenchHLTDefaultTicks
+			}
+			n := binary.LittleEndian.Uint64(img[BenchIterationsOffset:])
+			if n != want {
+				t.Errorf("N = %d, want %d", n, want)
+			}
+			if d := Describe(name); !strings.Contains(d, fmt.Sprintf("N (%d, at %#x)", want, BenchIterationsAddr)) {
+				t.Errorf("Describe(%q) = %q does not give N's default and address", name, d)
+			}
+
+			for _, n := range []uint64{0, 1, 7, 1 << 32, 1<<64 - 1} {
+				patched, err := PatchIterations(img, n)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if got := binary.LittleEndian.Uint64(patched[BenchIterationsOffset:]); got != n {
+					t.Errorf("patched N = %d, want %d", got, n)
+				}
+				back, err := PatchIterations(patched, want)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !bytes.Equal(back, img) {
+					t.Errorf("patching %d and back changed more than the count", n)
+				}
+			}
+			if again, _ := Image(name); !bytes.Equal(again, img) {
+				t.Error("PatchIterations changed the image it was given")
+			}
+		})
+	}
+
+	for _, name := range []string{"fw-realmode", "modes", "hello", "pio-loop"} {
+		img, _ := Image(name)
+		if _, err := PatchIterations(img, 1); err == nil {
+			t.Errorf("PatchIterations(%s): no error", name)
+		}
+	}
+	bench, _ := Image("bench-pio")
+	for _, img := range [][]byte{nil, bench[:BenchIterationsOffset+7], []byte(BenchIterationsMagic)} {
+		if _, err := PatchIterations(img, 1); err == nil {
+			t.Errorf("PatchIterations(%d bytes): no error", len(img))
+		}
 	}
 }
 
@@ -241,7 +477,7 @@ func TestBuildIsReproducible(t *testing.T) {
 	}
 	// Read the inputs so that go test's cache is invalidated when they change.
 	inputs, _ := filepath.Glob("*/*.s")
-	for _, p := range append(inputs, "Makefile", "elf.ld") {
+	for _, p := range append(inputs, "Makefile", "elf.ld", "fw.ld") {
 		if _, err := os.ReadFile(p); err != nil {
 			t.Fatal(err)
 		}
@@ -274,7 +510,8 @@ func TestBuildIsReproducible(t *testing.T) {
 			t.Errorf("build/%s differs from what the sources build: run make -C samples and commit build/", e.Name())
 		}
 	}
-	if n := len(Names()); n != len(got) {
-		t.Errorf("make built %q, but %d images are committed", got, n)
+	committed, _ := images.ReadDir("build")
+	if n := len(committed); n != len(got) {
+		t.Errorf("make built %q, but %d files are committed in build/", got, n)
 	}
 }
