@@ -268,13 +268,13 @@ var modesSymbols = []struct{ name, mode string }{
 	{"start", "real"},
 	{"real_mode_work", "real"},
 	{"to_prot_mode", "real"},
-	{"prot_mode_entry", "protected"},
-	{"prot_mode_work", "protected"},
-	{"to_long_mode", "protected"},
-	{"long_mode_entry", "long"},
-	{"long_mode_work", "long"},
-	{"finish", "long"},
-	{"puts", "long"},
+	{"prot_mode_entry", "32-bit protected"},
+	{"prot_mode_work", "32-bit protected"},
+	{"to_long_mode", "32-bit protected"},
+	{"long_mode_entry", "64-bit long"},
+	{"long_mode_work", "64-bit long"},
+	{"finish", "64-bit long"},
+	{"puts", "64-bit long"},
 }
 
 // TestModesSymbolFile checks that modes.elf holds the bytes of modes.bin
@@ -373,6 +373,19 @@ func TestModesSymbolFile(t *testing.T) {
 	if rv = append(rv, 0x00, 0xf0); !bytes.HasPrefix(bin[0xfff0:], rv) {
 		t.Errorf("reset vector % x, want ljmp $0xf000, $start-0xf0000 (% x)", bin[0xfff0:0xfff5], rv)
 	}
+	// The README's table of symbols gives these addresses.
+	readme, err := os.ReadFile("modes/README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range modesSymbols {
+		row := fmt.Sprintf("| `%s` | %#X | %s", want.name, byName[want.name].Value, want.mode)
+		row = strings.Replace(row, "0X", "0x", 1)
+		if !bytes.Contains(readme, []byte(row)) {
+			t.Errorf("modes/README.md has no row starting %q", row)
+		}
+	}
+
 	for _, c := range []uint64{ModesRealCounter, ModesProtCounter, ModesLongCounter} {
 		if c < 0x500 || c+8 > 0x7c00 {
 			t.Errorf("counter %#x is not in free low RAM below the stack", c)
