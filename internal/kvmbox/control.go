@@ -75,13 +75,14 @@ func (c controlDir) outcome(ps *os.ProcessState, waitErr error) (int, error) {
 	switch {
 	case code == 125<<1|1:
 		return 0, fmt.Errorf("%w: the init failed before the control share was mounted (its message is above)", errSandbox)
-	case code > 0 && code&1 == 1:
+	case code > 1 && code&1 == 1:
 		// The init reached the end but its status file is missing: the
-		// debug-exit value is all there is (7 bits).
+		// debug-exit value is all there is (7 bits). Code 1 (value 0) is
+		// left out: QEMU also exits 1 when it fails to start.
 		return code >> 1, nil
 	case code == -1:
 		return 0, fmt.Errorf("%w: qemu was killed (%v) before the command reported a status", errSandbox, ps)
 	default:
-		return 0, fmt.Errorf("%w: qemu exited with status %d and the command reported no status", errSandbox, code)
+		return 0, fmt.Errorf("%w: qemu exited with status %d before the command reported a status", errSandbox, code)
 	}
 }

@@ -38,7 +38,8 @@ func TestOutcome(t *testing.T) {
 		{"bad status", map[string]string{"status": "x"}, 1, 0, "bad status"},
 		{"debug exit only", nil, 7<<1 | 1, 7, ""},
 		{"init failed early", nil, 251, 0, "before the control share"},
-		{"qemu quit", nil, 0, 0, "reported no status"},
+		{"qemu quit", nil, 0, 0, "before the command reported a status"},
+		{"qemu failed to start", nil, 1, 0, "qemu exited with status 1"},
 		{"qemu killed", nil, -1, 0, "killed"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -16,10 +16,14 @@ const runDirPattern = "kvmbox-*"
 // created and not yet locked.
 const staleAfter = time.Minute
 
-// runDir is the per-run folder (initramfs, control share). It is locked
-// with flock while the run lives, so that a later run can tell the
-// folders of runs that died without cleaning up (SIGKILL) and remove
-// them; each holds a 6 MiB initramfs.
+// runLockName is the file in a run folder that the run holds an flock on.
+const runLockName = "lock"
+
+// runDir is the per-run folder (initramfs, control share). Its lock file
+// is locked with flock while the run lives, so that a later run can tell
+// the folders of runs that died without cleaning up (SIGKILL) and remove
+// them; each holds a 6 MiB initramfs. A folder without a lock file is
+// never removed: it may belong to a kvmbox from before the lock.
 type runDir struct {
 	path string
 	lock *os.File
@@ -31,7 +35,7 @@ func newRunDir() (*runDir, error) {
 	if err != nil {
 		return nil, fmt.Errorf("create run folder: %w", err)
 	}
-	f, err := os.Open(p)
+	f, err := os.OpenFile(filepath.Join(p, runLockName), os.O_CREATE|os.O_RDWR, 0o600)
 	if err == nil {
 		err = unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB)
 	}
@@ -45,7 +49,9 @@ func newRunDir() (*runDir, error) {
 // remove deletes the folder and drops the lock.
 func (r *runDir) remove() {
 	os.RemoveAll(r.path)
-	r.lock.Close()
+	if r.lock != nil {
+		r.lock.Close()
+	}
 }
 
 // sweepRunDirs removes run folders that are old enough and not locked.
@@ -57,7 +63,7 @@ func sweepRunDirs() {
 		if err != nil || !fi.IsDir() || time.Since(fi.ModTime()) < staleAfter {
 			continue
 		}
-		f, err := os.Open(d)
+		f, err := os.Open(filepath.Join(d, runLockName))
 		if err != nil {
 			continue
 		}

@@ -36,9 +36,8 @@ func Setup(ctx context.Context, out io.Writer) error {
 	}
 	s := &setupRun{ctx: ctx, out: out, cache: Cache{Dir: Dir()}, host: readOSRelease("/etc/os-release")}
 	if _, err := exec.LookPath("apt-get"); err != nil {
-		return fmt.Errorf("apt-get not found on %s: kvmbox setup supports Debian (bookworm) and Ubuntu; "+
-			"elsewhere install QEMU >= %d (qemu-system-x86_64), a static busybox, xz and zstd by hand, "+
-			"and Debian's linux-image-amd64 kernel cannot be fetched", s.host.Pretty, qemuMinMajor)
+		return fmt.Errorf("apt-get not found on %s: kvmbox setup works on Debian and Ubuntu (supported: Debian bookworm), "+
+			"where it installs its tools and fetches Debian's %s kernel; %s", s.host.Pretty, kernelMeta, missingTools())
 	}
 	support := "supported"
 	if !s.host.isBookworm() {
@@ -204,4 +203,25 @@ func (s *setupRun) removeOtherKernels(kver string) {
 			}
 		}
 	}
+}
+
+// missingTools lists, for a host setup cannot serve, which of the
+// commands the sandbox needs are not there.
+func missingTools() string {
+	var missing []string
+	for _, t := range []struct{ cmd, what string }{
+		{"qemu-system-x86_64", fmt.Sprintf("qemu-system-x86_64 (QEMU >= %d)", qemuMinMajor)},
+		{"busybox", "busybox (statically linked)"},
+		{"xz", "xz"},
+		{"zstd", "zstd"},
+		{"dpkg-deb", "dpkg-deb"},
+	} {
+		if _, err := exec.LookPath(t.cmd); err != nil {
+			missing = append(missing, t.what)
+		}
+	}
+	if len(missing) == 0 {
+		return "the tools are there, but the kernel package cannot be fetched without apt"
+	}
+	return "missing here: " + strings.Join(missing, ", ")
 }
