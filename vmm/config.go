@@ -18,6 +18,13 @@ type Config struct {
 	CPUs    int       // vCPUs; 1 boots, the others wait for INIT/SIPI
 	Console io.Writer // the serial port's output (nil: discarded)
 
+	// Ext chooses the host extensions as --ext does ("" is the default:
+	// every one the host offers but hlt-passthrough).
+	Ext string
+	// HaltPollNS is how long KVM polls a halted vCPU with halt-poll on
+	// (0: KVM's own default).
+	HaltPollNS uint64
+
 	// StartPaused parks every vCPU before its first instruction.
 	StartPaused bool
 	// Debug, when set, receives debug exits and parks (package debug).
@@ -39,6 +46,13 @@ func (c *Config) Validate() error {
 	}
 	if c.CPUs < 1 || c.CPUs > MaxCPUs {
 		return fmt.Errorf("%d vCPUs: want 1 to %d", c.CPUs, MaxCPUs)
+	}
+	ext, err := ParseExtensions(c.Ext)
+	if err != nil {
+		return err
+	}
+	if !ext.Has(ExtIRQChip) && c.CPUs > 1 {
+		return fmt.Errorf("%d vCPUs without the in-kernel irqchip: kvmscope's own PIC has no local APIC, so no SMP (use --cpus 1, or keep irqchip)", c.CPUs)
 	}
 	return nil
 }

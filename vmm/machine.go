@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -35,6 +36,18 @@ type Machine struct {
 	mmioKeys  []exitstats.Key
 	mmioNone  exitstats.Key
 
+	// Host extensions (ext_apply.go).
+	requested, offered, active Extensions
+	extMu                      sync.Mutex
+	warnings                   []string
+	doorbell                   *devices.Doorbell
+	window, pioWindow          *devices.DataWindow
+	doorbellFD                 *os.File
+	ring                       *kvm.CoalescedRing
+	replay                     func(*kvm.CoalescedEntry) // m.replayCoalesced, bound once
+	draining                   atomic.Bool
+	ringKey                    exitstats.Key
+
 	image     *boot.Image
 	vcpus     []*VCPU
 	wg        sync.WaitGroup
@@ -55,6 +68,8 @@ func New(cfg Config) (*Machine, error) {
 		cfg.Console = io.Discard
 	}
 	m := &Machine{cfg: cfg, stopCh: make(chan struct{}), startedCh: make(chan struct{})}
+	m.requested, _ = ParseExtensions(cfg.Ext) // Validate parsed it
+	m.replay = m.replayCoalesced
 	if err := m.build(); err != nil {
 		m.Close()
 		return nil, err
@@ -99,13 +114,10 @@ func (m *Machine) createVM() error {
 	if err := m.vm.SetTSSAddr(tssAddr); err != nil {
 		return err
 	}
-	if err := m.vm.CreateIRQChip(); err != nil {
+	if err := m.mem.mapInto(m.vm); err != nil {
 		return err
 	}
-	if err := m.vm.CreatePIT2(kvm.PITSpeakerDummy); err != nil {
-		return err
-	}
-	return m.mem.mapInto(m.vm)
+	return m.applyCreateExtensions()
 }
 
 func (m *Machine) allocRAM() error {
@@ -153,6 +165,7 @@ func (m *Machine) registerExitKeys() error {
 		m.mmioKeys = append(m.mmioKeys, add("mmio", fmt.Sprintf("MMIO %#x %s", m.mmio.Base(i), m.mmio.Name(i))))
 	}
 	m.mmioNone = add("mmio", "MMIO unclaimed")
+	m.ringKey = add("ring", "coalesced writes (no exit)")
 	m.keys.Freeze()
 	return err
 }
@@ -265,6 +278,9 @@ func (m *Machine) Close() error {
 	if s := m.stop.Load(); s == nil && m.ran {
 		m.requestStop(Stop{Kind: StopCanceled, VCPU: -1})
 		m.wg.Wait()
+	}
+	if m.doorbellFD != nil {
+		m.doorbellFD.Close()
 	}
 	for _, v := range m.vcpus {
 		if v.kv != nil {

@@ -17,6 +17,8 @@ const (
 func (m *Machine) wireDevices() error {
 	m.pio, m.mmio = devices.NewBus("pio"), devices.NewBus("mmio")
 	m.serial = devices.NewSerial(m.cfg.Console)
+	m.doorbell = new(devices.Doorbell)
+	m.window, m.pioWindow = devices.NewDataWindow(windowSize), devices.NewDataWindow(8)
 	low := min(m.cfg.MemSize, lowRAMLimit)
 	kbd := devices.NewI8042(func() {
 		m.requestStop(Stop{Kind: StopReset, VCPU: -1, Detail: "the guest pulsed the i8042 reset line"})
@@ -32,10 +34,16 @@ func (m *Machine) wireDevices() error {
 		{portPOST, 1, "post", devices.NewSink()},
 		{portDebugExit, 1, "debug-exit", devices.NewDebugExit(m.guestExit)},
 		{portCOM1, 8, "serial", m.serial},
+		{portDoorbell, 4, "doorbell", m.doorbell},
+		{portWindowFlush, 1, "window flush", m.window.FlushPort()},
+		{portPIOWindow, 8, "pio window", m.pioWindow},
 	} {
 		if _, err := m.pio.Register(d.base, d.size, d.name, d.dev); err != nil {
 			return err
 		}
+	}
+	if _, err := m.mmio.Register(mmioWindow, windowSize, "data window", m.window); err != nil {
+		return err
 	}
 	m.pio.Freeze()
 	m.mmio.Freeze()

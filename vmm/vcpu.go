@@ -94,6 +94,9 @@ func (v *VCPU) create() error {
 		return err
 	}
 	v.kv, v.run, v.ioData = kv, kv.Run(), kv.IOData
+	if v.id == 0 && v.m.offered.Has(ExtCoalescedMMIO) {
+		v.m.ring = kv.CoalescedRing()
+	}
 	if err := kv.SetCPUID2(cpuidFor(v.m.cpuid, v.id, v.m.cfg.CPUs)); err != nil {
 		return err
 	}
@@ -144,6 +147,9 @@ func (v *VCPU) loop() *Stop {
 				continue
 			}
 			return &Stop{Kind: StopError, VCPU: v.id, Err: fmt.Errorf("vcpu %d: KVM_RUN: %w", v.id, err)}
+		}
+		if n := v.m.drainCoalesced(); n > 0 {
+			v.stats.CountN(v.m.ringKey, uint64(n))
 		}
 		reason := v.run.ExitReason
 		v.key = v.m.exitKeys[reason%kvm.NumExitReasons]

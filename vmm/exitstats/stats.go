@@ -72,6 +72,9 @@ func (v *VCPU) Record(k Key, run, handler time.Duration) {
 // interrupted KVM_RUN before the guest ran, say).
 func (v *VCPU) Count(k Key) { v.rows[k].count.Add(1) }
 
+// CountN counts n events at once, such as writes drained from a ring.
+func (v *VCPU) CountN(k Key, n uint64) { v.rows[k].count.Add(n) }
+
 // Row is a snapshot of one key.
 type Row struct {
 	Key        Key
