@@ -32,13 +32,18 @@ type fakeTarget struct {
 	running bool
 	halt    bool
 	ended   bool
-	// spinning is signalled (non-blocking) when a vCPU that continues
-	// reaches a spin loop.
-	spinning chan int
+	// spinning is signalled (non-blocking) with the pc when a vCPU that
+	// continues reaches a spin loop.
+	spinning chan spinAt
 	resumes  [][]debug.Resume
 	// violations records contract breaches by the stub (Resume while
 	// running, registers set while running).
 	violations []string
+}
+
+type spinAt struct {
+	vcpu int
+	pc   uint64
 }
 
 type fakeBP struct {
@@ -63,7 +68,7 @@ func newFake(n int) *fakeTarget {
 		effects:  map[uint64]func(*fakeTarget){},
 		exitAt:   map[uint64]uint8{},
 		stops:    make(chan debug.StopEvent, 16),
-		spinning: make(chan int, 16),
+		spinning: make(chan spinAt, 16),
 	}
 	for i := range f.mem {
 		f.mem[i] = 0x90
@@ -330,7 +335,7 @@ func (f *fakeTarget) run(plan []debug.Action) {
 			if spin && a == debug.ActionContinue {
 				spun = true
 				select {
-				case f.spinning <- v:
+				case f.spinning <- spinAt{v, f.regs[v].PC()}:
 				default:
 				}
 			}

@@ -86,9 +86,9 @@ func TestChecksum(t *testing.T) {
 
 func TestRunLength(t *testing.T) {
 	for _, tc := range []struct{ raw, want string }{
-		{"0* ", "0000"},           // ' ' is 32: 3 more
-		{"ab*\"c", "abbbbbbc"},    // '"' is 34: 5 more
-		{"}]*!", "}]}]}]}]}]"},    // a run of an escaped byte repeats the pair
+		{"0* ", "0000"},        // ' ' is 32: 3 more
+		{"ab*\"c", "abbbbbbc"}, // '"' is 34: 5 more
+		{"}]*!", "}]}]}]}]}]"}, // a run of an escaped byte repeats the pair
 		{"x*~", strings.Repeat("x", 98)},
 	} {
 		got, err := expandRunLength(nil, []byte(tc.raw), 1000)

@@ -141,16 +141,16 @@ func buildRegisters() []register {
 	sys := func(name, typ string, f func(*debug.Registers) *uint64) {
 		t = append(t, u64(name, typ, "system", featSys, f))
 	}
-	sys("k_gs_base", "int64", func(r *debug.Registers) *uint64 { return &r.KernelGSBase })
+	sys("k_gs_base", "uint64", func(r *debug.Registers) *uint64 { return &r.KernelGSBase })
 	sys("cr0", "x86_cr0", func(r *debug.Registers) *uint64 { return &r.Sregs.CR0 })
-	sys("cr2", "int64", func(r *debug.Registers) *uint64 { return &r.Sregs.CR2 })
-	sys("cr3", "int64", func(r *debug.Registers) *uint64 { return &r.Sregs.CR3 })
+	sys("cr2", "uint64", func(r *debug.Registers) *uint64 { return &r.Sregs.CR2 })
+	sys("cr3", "uint64", func(r *debug.Registers) *uint64 { return &r.Sregs.CR3 })
 	sys("cr4", "x86_cr4", func(r *debug.Registers) *uint64 { return &r.Sregs.CR4 })
-	sys("cr8", "int64", func(r *debug.Registers) *uint64 { return &r.Sregs.CR8 })
+	sys("cr8", "uint64", func(r *debug.Registers) *uint64 { return &r.Sregs.CR8 })
 	sys("efer", "x86_efer", func(r *debug.Registers) *uint64 { return &r.Sregs.EFER })
 
 	state64 := func(name string, f func(*debug.Registers) *uint64) {
-		t = append(t, u64(name, "int64", "system", featState, f))
+		t = append(t, u64(name, "uint64", "system", featState, f))
 	}
 	for _, s := range segments {
 		if s.name == "tr" || s.name == "ldt" {
@@ -159,7 +159,7 @@ func buildRegisters() []register {
 		if s.name != "fs" && s.name != "gs" { // fs_base, gs_base: org.gnu.gdb.i386.segments
 			state64(s.name+"_base", func(r *debug.Registers) *uint64 { return &s.seg(r).Base })
 		}
-		t = append(t, u32(s.name+"_limit", "int32", "system", featState, func(r *debug.Registers) *uint32 { return &s.seg(r).Limit }))
+		t = append(t, u32(s.name+"_limit", "uint32", "system", featState, func(r *debug.Registers) *uint32 { return &s.seg(r).Limit }))
 		t = append(t, register{name: s.name + "_attr", bits: 32, typ: "x86_seg_attr", group: "system", feat: featState,
 			get: func(r *debug.Registers, b []byte) { binary.LittleEndian.PutUint32(b, segAttr(s.seg(r))) },
 			set: func(r *debug.Registers, b []byte) { setSegAttr(s.seg(r), binary.LittleEndian.Uint32(b)) },
@@ -173,7 +173,7 @@ func buildRegisters() []register {
 		{"idtr", func(r *debug.Registers) *kvm.DTable { return &r.Sregs.IDT }},
 	} {
 		state64(d.name+"_base", func(r *debug.Registers) *uint64 { return &d.tab(r).Base })
-		t = append(t, register{name: d.name + "_limit", bits: 32, typ: "int32", group: "system", feat: featState,
+		t = append(t, register{name: d.name + "_limit", bits: 32, typ: "uint32", group: "system", feat: featState,
 			get: func(r *debug.Registers, b []byte) { binary.LittleEndian.PutUint32(b, uint32(d.tab(r).Limit)) },
 			set: func(r *debug.Registers, b []byte) { d.tab(r).Limit = uint16(binary.LittleEndian.Uint32(b)) },
 		})
