@@ -167,7 +167,9 @@ func (f *fakeTarget) ReadVirtual(v int, addr uint64, buf []byte) (int, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	n, err := f.access(addr, len(buf))
-	copy(buf[:n], f.mem[addr:])
+	if n > 0 {
+		copy(buf[:n], f.mem[addr:])
+	}
 	return n, err
 }
 
@@ -178,7 +180,9 @@ func (f *fakeTarget) WriteVirtual(v int, addr uint64, buf []byte) (int, error) {
 		return 0, errors.New("running")
 	}
 	n, err := f.access(addr, len(buf))
-	copy(f.mem[addr:addr+uint64(n)], buf)
+	if n > 0 {
+		copy(f.mem[addr:addr+uint64(n)], buf)
+	}
 	return n, err
 }
 

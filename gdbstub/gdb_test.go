@@ -2,8 +2,8 @@ package gdbstub
 
 import (
 	"bytes"
-	"fmt"
 	"context"
+	"fmt"
 	"net"
 	"os"
 	"os/exec"
