@@ -40,7 +40,11 @@ const usage = `usage:
 
 The host's root is visible read-only, under a throw-away writable
 overlay; /tmp, /run and /var/tmp are empty; only loopback networking.
+CMD gets PATH with /usr/local/go/bin, HOME=/root, the host's TERM, the
+-e variables and KVMSCOPE_IN_KVMBOX=1. Its output (stdout and stderr)
+comes out on stdout; standard input is passed on, with end-of-file.
 In a terminal, ^C goes to the program inside; ^] x quits the sandbox.
+SIGINT, SIGTERM or SIGHUP sent to kvmbox stop the sandbox (exit 128+n).
 
 options:
   -w DIR     share host DIR writable at the same path (repeatable)
@@ -52,6 +56,9 @@ options:
   -c CPUS    virtual CPUs (default 2)
   -v         report timings on stderr
   -s         interactive shell instead of CMD
+
+environment: KVMBOX_DIR (cache folder), KVMBOX_QEMU (QEMU binary),
+KVMBOX_APPEND (extra kernel command line, e.g. kvmbox_rescue=1)
 `
 
 func main() {

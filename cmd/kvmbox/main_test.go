@@ -4,6 +4,7 @@ import (
 	"errors"
 	"flag"
 	"io"
+	"os"
 	"reflect"
 	"strings"
 	"testing"
@@ -78,5 +79,31 @@ func TestParseArgsErrors(t *testing.T) {
 	}
 	if _, err := parseArgs([]string{"-h"}, io.Discard); !errors.Is(err, flag.ErrHelp) {
 		t.Errorf("-h: %v, want flag.ErrHelp", err)
+	}
+}
+
+// TestRunExitCodes boots the sandbox through the command line and checks
+// the exit codes a caller sees: the command's own, and 124 on timeout.
+func TestRunExitCodes(t *testing.T) {
+	if _, err := (kvmbox.Cache{Dir: kvmbox.Dir()}).Ready(); err != nil {
+		if os.Getenv("KVMSCOPE_REQUIRE_KVMBOX") == "1" {
+			t.Fatalf("KVMSCOPE_REQUIRE_KVMBOX=1 but: %v", err)
+		}
+		t.Skipf("kvmbox sandbox not set up, boot tests skipped (run `sudo go run ./cmd/kvmbox setup`): %v", err)
+	}
+	if os.Getenv("KVMSCOPE_IN_KVMBOX") == "1" {
+		t.Skip("already inside the sandbox")
+	}
+	for _, tc := range []struct {
+		args []string
+		want int
+	}{
+		{[]string{"-m", "1G", "--", "sh", "-c", "exit 42"}, 42},
+		{[]string{"-m", "1G", "-t", "2", "--", "sleep", "600"}, exitTimeout},
+		{[]string{"-m", "1G", "-w", "/nonexistent/dir", "--", "true"}, exitSandbox},
+	} {
+		if got := run(tc.args); got != tc.want {
+			t.Errorf("kvmbox %q: exit %d, want %d", tc.args, got, tc.want)
+		}
 	}
 }

@@ -97,7 +97,8 @@ func Run(ctx context.Context, o Options) (int, error) {
 	}
 	cmd := exec.Command(qemu)
 	cmd.Stdout = o.Stdout
-	cmd.Stderr = o.Stderr
+	stderr := &stderrFilter{w: o.Stderr}
+	cmd.Stderr = stderr
 	// QEMU must die with us, whatever kills us.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	if tty {
@@ -147,11 +148,14 @@ func Run(ctx context.Context, o Options) (int, error) {
 	case waitErr = <-done:
 	case <-timer.C:
 		stopErr = fmt.Errorf("%w after %v", ErrTimeout, o.Timeout)
+		stderr.stopping.Store(true)
 		waitErr = stop(cmd, done)
 	case <-ctx.Done():
 		stopErr = context.Cause(ctx)
+		stderr.stopping.Store(true)
 		waitErr = stop(cmd, done)
 	}
+	stderr.Flush()
 	wall := time.Since(start)
 	term.restore()
 
