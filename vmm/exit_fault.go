@@ -10,12 +10,16 @@ import (
 	"github.com/kvmscope/kvmscope/vmm/kvm"
 )
 
-// handleHLT: with the in-kernel irqchip KVM handles HLT itself; an HLT
-// that reaches us means nothing can wake the vCPU but us. With interrupts
-// off the guest has stopped for good, which is how simple guests end.
+// handleHLT: with the in-kernel irqchip KVM handles HLT itself. An HLT
+// that reaches us with interrupts off has stopped the guest for good,
+// which is how simple guests end; with interrupts on, it waits for our
+// own PIC to have one.
 func handleHLT(v *VCPU) (action, *Stop) {
-	if v.syncRegs && v.run.Sync.Regs.RFLAGS&kvm.RFLAGS_IF == 0 {
+	if v.run.IFFlag == 0 {
 		return stopVCPU, &Stop{Kind: StopPowerOff, VCPU: v.id, Detail: "HLT with interrupts disabled"}
+	}
+	if u := v.m.userIRQ; u != nil {
+		u.waitInterrupt(v)
 	}
 	return continueVCPU, nil
 }

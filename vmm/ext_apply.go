@@ -23,6 +23,9 @@ const (
 func (m *Machine) applyCreateExtensions() error {
 	m.offered = OfferedExtensions(m.sys)
 	m.active = m.requested & m.offered
+	if m.requested.Has(ExtIRQChip) && !m.offered.Has(ExtIRQChip) {
+		return fmt.Errorf("host extension irqchip: this host's KVM lacks it (IRQCHIP/PIT2); run with --ext -irqchip")
+	}
 	for _, e := range AllExtensions() {
 		if m.requested.Has(e) && !m.offered.Has(e) {
 			m.warnings = append(m.warnings, fmt.Sprintf("host extension %v: this host's KVM does not offer it; running without", e))

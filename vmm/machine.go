@@ -47,6 +47,7 @@ type Machine struct {
 	replay                     func(*kvm.CoalescedEntry) // m.replayCoalesced, bound once
 	draining                   atomic.Bool
 	ringKey                    exitstats.Key
+	userIRQ                    *userIRQ // without the in-kernel irqchip
 
 	image     *boot.Image
 	vcpus     []*VCPU
@@ -204,6 +205,9 @@ func (m *Machine) Run(ctx context.Context) Stop {
 	m.ran = true
 	if err := m.createVM(); err != nil {
 		return Stop{Kind: StopError, VCPU: -1, Err: err}
+	}
+	if m.userIRQ != nil {
+		go m.userIRQ.timer(m.stopCh)
 	}
 	m.startVCPUs() // a failure is recorded as the stop
 	select {

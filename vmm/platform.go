@@ -45,6 +45,12 @@ func (m *Machine) wireDevices() error {
 	if _, err := m.mmio.Register(mmioWindow, windowSize, "data window", m.window); err != nil {
 		return err
 	}
+	if m.requested.Has(ExtIRQChip) {
+		// COM1's interrupt goes to the in-kernel PIC/IOAPIC pin 4.
+		m.serial.IRQ = func(level bool) { m.vm.IRQLine(4, level) }
+	} else if err := m.wireUserIRQ(); err != nil {
+		return err
+	}
 	m.pio.Freeze()
 	m.mmio.Freeze()
 	return nil

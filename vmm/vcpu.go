@@ -36,6 +36,7 @@ type VCPU struct {
 	pauseReq atomic.Bool
 	parked   atomic.Bool
 	ctl      chan control
+	wake     chan struct{} // kick's nudge for a vCPU waiting in user space
 }
 
 // startVCPUs creates every vCPU on its own locked OS thread and lets them
@@ -47,7 +48,7 @@ func (m *Machine) startVCPUs() error {
 	m.vcpus = make([]*VCPU, 0, m.cfg.CPUs)
 	vcpus := make(chan *VCPU, m.cfg.CPUs)
 	for id := 0; id < m.cfg.CPUs; id++ {
-		v := &VCPU{m: m, id: id, stats: new(exitstats.VCPU), ctl: make(chan control)}
+		v := &VCPU{m: m, id: id, stats: new(exitstats.VCPU), ctl: make(chan control), wake: make(chan struct{}, 1)}
 		m.wg.Add(1)
 		go v.thread(ready, vcpus, start)
 	}
@@ -97,7 +98,11 @@ func (v *VCPU) create() error {
 	if v.id == 0 && v.m.offered.Has(ExtCoalescedMMIO) {
 		v.m.ring = kv.CoalescedRing()
 	}
-	if err := kv.SetCPUID2(cpuidFor(v.m.cpuid, v.id, v.m.cfg.CPUs)); err != nil {
+	cpuid := cpuidFor(v.m.cpuid, v.id, v.m.cfg.CPUs)
+	if v.m.userIRQ != nil {
+		hideAPIC(cpuid)
+	}
+	if err := kv.SetCPUID2(cpuid); err != nil {
 		return err
 	}
 	if v.m.sys.CheckExtension(kvm.CapSyncRegs) != 0 {
@@ -136,6 +141,9 @@ func (v *VCPU) loop() *Stop {
 				return nil
 			}
 			continue
+		}
+		if u := v.m.userIRQ; u != nil {
+			u.inject(v)
 		}
 		t0 := now()
 		err := v.kv.Enter()
@@ -181,4 +189,5 @@ func (v *VCPU) kick() {
 	}
 	v.run.SetImmediateExit()
 	unix.Tgkill(unix.Getpid(), v.tid, unix.SIGURG)
+	signal(v.wake)
 }

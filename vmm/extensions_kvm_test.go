@@ -1,0 +1,92 @@
+package vmm_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/kvmscope/kvmscope/samples"
+	"github.com/kvmscope/kvmscope/vmm"
+	"github.com/kvmscope/kvmscope/vmm/exitstats"
+)
+
+func benchImage(t *testing.T, name string, n uint64) []byte {
+	t.Helper()
+	img, err := samples.Image(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	img, err = samples.PatchIterations(img, n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return img
+}
+
+func count(rows []exitstats.Row, name string) uint64 {
+	if r := row(rows, name); r != nil {
+		return r.Count
+	}
+	return 0
+}
+
+// TestExtensionsMoveExits checks that each live extension moves its exits
+// out of user space, as its mechanism says it must.
+func TestExtensionsMoveExits(t *testing.T) {
+	const n = 400
+	for _, c := range []struct {
+		sample, ext, row string
+		wantOff          uint64 // user-space exits in that row without the extension
+	}{
+		{"bench-doorbell", "ioeventfd", "IO 0x500 doorbell", n},
+		{"bench-window", "coalesced-mmio", "MMIO 0xd0001000 data window", n},
+	} {
+		t.Run(c.ext, func(t *testing.T) {
+			img := benchImage(t, c.sample, n)
+			stopOn, _, on := runImage(t, vmm.Config{}, img, time.Minute)
+			stopOff, _, off := runImage(t, vmm.Config{Ext: "-" + c.ext}, img, time.Minute)
+			if stopOn.Kind != vmm.StopGuestExit || stopOff.Kind != vmm.StopGuestExit {
+				t.Fatalf("stops: on %v, off %v", &stopOn, &stopOff)
+			}
+			if got := count(off, c.row); got != c.wantOff {
+				t.Errorf("%s off: %d user-space exits in %q, want %d", c.ext, got, c.row, c.wantOff)
+			}
+			if got := count(on, c.row); got != 0 {
+				t.Errorf("%s on: %d user-space exits in %q, want 0", c.ext, got, c.row)
+			}
+			if c.ext == "coalesced-mmio" {
+				if got := count(on, "coalesced writes (no exit)"); got != n {
+					t.Errorf("coalesced writes drained: %d, want %d", got, n)
+				}
+			}
+		})
+	}
+}
+
+// TestUserSpaceIRQChip runs the timer-driven idle guest with every
+// extension off: our PIC and PIT, interrupts injected from user space.
+func TestUserSpaceIRQChip(t *testing.T) {
+	img := benchImage(t, "bench-hlt", 20)
+	stop, _, rows := runImage(t, vmm.Config{Ext: "none"}, img, time.Minute)
+	if stop.Kind != vmm.StopGuestExit || stop.Status != 0 {
+		t.Fatalf("stop %v", &stop)
+	}
+	// Ticks that land while the guest is not halted are taken without a
+	// HLT exit, so only some ticks show one.
+	if got := count(rows, "HLT"); got == 0 {
+		t.Errorf("no HLT exits to user space")
+	}
+	if got := count(rows, "IO 0x20 pic master"); got < 20 {
+		t.Errorf("%d PIC exits, want at least an EOI per tick", got)
+	}
+	// With the in-kernel irqchip, the same guest never shows us a HLT.
+	stop, _, rows = runImage(t, vmm.Config{}, img, time.Minute)
+	if stop.Kind != vmm.StopGuestExit || count(rows, "HLT") != 0 {
+		t.Fatalf("in-kernel irqchip: stop %v, %d HLT exits", &stop, count(rows, "HLT"))
+	}
+}
+
+func TestExtNoneRefusesSMP(t *testing.T) {
+	if _, err := vmm.New(vmm.Config{MemSize: vmm.DefaultMemSize, CPUs: 2, Ext: "none"}); err == nil {
+		t.Fatal("--ext none with 2 vCPUs accepted")
+	}
+}
