@@ -40,8 +40,8 @@ func requireSandbox(t *testing.T) {
 	t.Skipf("kvmbox sandbox not set up, boot tests skipped (run `sudo go run ./cmd/kvmbox setup`; set %s=1 to fail instead): %v", RequireEnv, err)
 }
 
-// boot runs o in the sandbox with output captured.
-func boot(t *testing.T, o Options) (status int, stdout string, err error) {
+// runBoxed runs o in the sandbox with output captured.
+func runBoxed(t *testing.T, o Options) (status int, stdout string, err error) {
 	t.Helper()
 	var out, errOut bytes.Buffer
 	o.Stdout, o.Stderr = &out, &errOut
@@ -57,7 +57,7 @@ func boot(t *testing.T, o Options) (status int, stdout string, err error) {
 
 func TestSandboxTrue(t *testing.T) {
 	requireSandbox(t)
-	status, out, err := boot(t, Options{Command: []string{"true"}})
+	status, out, err := runBoxed(t, Options{Command: []string{"true"}})
 	if err != nil || status != 0 || out != "" {
 		t.Fatalf("true: status %d, err %v, output %q", status, err, out)
 	}
@@ -65,7 +65,7 @@ func TestSandboxTrue(t *testing.T) {
 
 func TestSandboxExitStatusAndKVM(t *testing.T) {
 	requireSandbox(t)
-	status, out, err := boot(t, Options{
+	status, out, err := runBoxed(t, Options{
 		Command: []string{"sh", "-c", `test -c /dev/kvm || exit 99; echo "in=$KVMSCOPE_IN_KVMBOX x=$X"; exit 7`},
 		Env:     []string{"X=a b"},
 	})
@@ -106,7 +106,7 @@ func TestSandboxStdinClosed(t *testing.T) {
 	// The same through the API: a closed file as Stdin.
 	closed, _ := os.Open(os.DevNull)
 	closed.Close()
-	status, _, err := boot(t, Options{Command: []string{"sh", "-c", "exit 3"}, Stdin: closed})
+	status, _, err := runBoxed(t, Options{Command: []string{"sh", "-c", "exit 3"}, Stdin: closed})
 	if err != nil || status != 3 {
 		t.Fatalf("closed Stdin: status %d, err %v", status, err)
 	}
@@ -142,7 +142,7 @@ func TestSandboxStdinPipe(t *testing.T) {
 		w.WriteString("line one\nline two without newline")
 		w.Close()
 	}()
-	status, out, err := boot(t, Options{Command: []string{"sh", "-c", "cat; echo; echo eof"}, Stdin: r})
+	status, out, err := runBoxed(t, Options{Command: []string{"sh", "-c", "cat; echo; echo eof"}, Stdin: r})
 	if err != nil || status != 0 {
 		t.Fatalf("status %d, err %v", status, err)
 	}
@@ -155,7 +155,7 @@ func TestSandboxWritableShare(t *testing.T) {
 	requireSandbox(t)
 	dir := t.TempDir()
 	marker := "/etc/kvmbox-test-" + strconv.Itoa(os.Getpid())
-	status, _, err := boot(t, Options{
+	status, _, err := runBoxed(t, Options{
 		Command:  []string{"sh", "-c", `echo written >"$0/f" && touch "$1" && pwd`, dir, marker},
 		Writable: []string{dir},
 	})
@@ -175,7 +175,7 @@ func TestSandboxWritableShare(t *testing.T) {
 func TestSandboxTimeout(t *testing.T) {
 	requireSandbox(t)
 	start := time.Now()
-	_, _, err := boot(t, Options{Command: []string{"sleep", "600"}, Timeout: 3 * time.Second})
+	_, _, err := runBoxed(t, Options{Command: []string{"sleep", "600"}, Timeout: 3 * time.Second})
 	if !errors.Is(err, ErrTimeout) {
 		t.Fatalf("err = %v, want ErrTimeout", err)
 	}
