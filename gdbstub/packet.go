@@ -250,6 +250,9 @@ func expandRunLength(dst, raw []byte, max int) ([]byte, error) {
 			dst = append(dst, c)
 		}
 	}
+	if len(dst) > max {
+		return nil, &TooLongError{Len: len(dst), Max: max}
+	}
 	return dst, nil
 }
 
