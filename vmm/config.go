@@ -35,24 +35,24 @@ type Config struct {
 // impossible request is refused before any KVM call.
 func (c *Config) Validate() error {
 	if c.MemSize < MinMemSize {
-		return fmt.Errorf("guest memory %s: at least %s needed", FormatSize(c.MemSize), FormatSize(MinMemSize))
+		return fmt.Errorf("--mem %s: at least %s needed", FormatSize(c.MemSize), FormatSize(MinMemSize))
 	}
 	if c.MemSize%(4*KiB) != 0 {
-		return fmt.Errorf("guest memory %d bytes: not a multiple of the 4 KiB page", c.MemSize)
+		return fmt.Errorf("--mem %d bytes: not a multiple of the 4 KiB page", c.MemSize)
 	}
 	host, err := HostMemory()
 	if err == nil && c.MemSize > host {
-		return fmt.Errorf("guest memory %s is more than this host's %s of RAM", FormatSize(c.MemSize), FormatSize(host))
+		return fmt.Errorf("--mem %s is more than this host's %s of RAM", FormatSize(c.MemSize), FormatSize(host))
 	}
 	if c.CPUs < 1 || c.CPUs > MaxCPUs {
-		return fmt.Errorf("%d vCPUs: want 1 to %d", c.CPUs, MaxCPUs)
+		return fmt.Errorf("--cpus %d: want 1 to %d vCPUs", c.CPUs, MaxCPUs)
 	}
 	ext, err := ParseExtensions(c.Ext)
 	if err != nil {
 		return err
 	}
 	if !ext.Has(ExtIRQChip) && c.CPUs > 1 {
-		return fmt.Errorf("%d vCPUs without the in-kernel irqchip: kvmscope's own PIC has no local APIC, so no SMP (use --cpus 1, or keep irqchip)", c.CPUs)
+		return fmt.Errorf("--cpus %d without the in-kernel irqchip: kvmscope's own PIC has no local APIC, so no SMP (use --cpus 1, or keep irqchip)", c.CPUs)
 	}
 	return nil
 }

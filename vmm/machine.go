@@ -287,6 +287,9 @@ func (m *Machine) Close() error {
 		m.doorbellFD.Close()
 	}
 	for _, v := range m.vcpus {
+		if v.kstats != nil {
+			v.kstats.Close()
+		}
 		if v.kv != nil {
 			v.kv.Close()
 		}

@@ -37,6 +37,8 @@ type VCPU struct {
 	parked   atomic.Bool
 	ctl      chan control
 	wake     chan struct{} // kick's nudge for a vCPU waiting in user space
+
+	kstats *kvm.Stats // KVM's counters for this vCPU (kernelstats.go)
 }
 
 // startVCPUs creates every vCPU on its own locked OS thread and lets them
@@ -95,6 +97,7 @@ func (v *VCPU) create() error {
 		return err
 	}
 	v.kv, v.run, v.ioData = kv, kv.Run(), kv.IOData
+	v.openKernelStats()
 	if v.id == 0 && v.m.offered.Has(ExtCoalescedMMIO) {
 		v.m.ring = kv.CoalescedRing()
 	}

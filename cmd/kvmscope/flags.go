@@ -18,6 +18,7 @@ type machineFlags struct {
 	cpus    int
 	kernel  string
 	timeout time.Duration
+	ext     string
 }
 
 func (f *machineFlags) register(fs *flag.FlagSet) {
@@ -25,6 +26,7 @@ func (f *machineFlags) register(fs *flag.FlagSet) {
 	fs.IntVar(&f.cpus, "cpus", 1, "number of vCPUs")
 	fs.StringVar(&f.kernel, "kernel", "", "guest image (same as the IMAGE argument)")
 	fs.DurationVar(&f.timeout, "timeout", 0, "stop the guest after this long (e.g. 30s); 0 for no limit")
+	fs.StringVar(&f.ext, "ext", "default", "host extensions: all, none, default, or a list like -ioeventfd,+hlt-passthrough\n(irqchip, ioeventfd, coalesced-mmio, coalesced-pio, hlt-passthrough, halt-poll)")
 }
 
 // config checks the flags and turns them into a machine configuration.
@@ -33,9 +35,9 @@ func (f *machineFlags) config(console io.Writer) (vmm.Config, error) {
 	if err != nil {
 		return vmm.Config{}, fmt.Errorf("--mem: %w", err)
 	}
-	cfg := vmm.Config{MemSize: size, CPUs: f.cpus, Console: console}
+	cfg := vmm.Config{MemSize: size, CPUs: f.cpus, Console: console, Ext: f.ext}
 	if err := cfg.Validate(); err != nil {
-		return vmm.Config{}, fmt.Errorf("--mem/--cpus: %w", err)
+		return vmm.Config{}, err
 	}
 	if f.timeout < 0 {
 		return vmm.Config{}, fmt.Errorf("--timeout %v: negative", f.timeout)

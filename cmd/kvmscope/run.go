@@ -57,8 +57,19 @@ func cmdRun(args []string) int {
 		defer cancelTimeout()
 	}
 	stop := m.Run(ctx)
+	for _, w := range m.Warnings() {
+		fmt.Fprintf(os.Stderr, "kvmscope: warning: %s\n", w)
+	}
 	if *stats {
 		exitstats.WriteTable(os.Stderr, m.ExitStats())
+		if rows, err := m.ExitSplit(); err != nil {
+			fmt.Fprintf(os.Stderr, "kvmscope: kernel exit counters: %v\n", err)
+		} else if rows == nil {
+			fmt.Fprintln(os.Stderr, "kvmscope: this host's KVM has no binary stats fd: the in-kernel/user-space split is unknown")
+		} else {
+			fmt.Fprintln(os.Stderr)
+			exitstats.WriteSplit(os.Stderr, rows)
+		}
 	}
 	return report(os.Stderr, &stop, m, mf.timeout)
 }
