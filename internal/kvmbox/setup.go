@@ -100,11 +100,11 @@ func (s *setupRun) packages() error {
 		return fmt.Errorf("%s >= %d is missing (installed: %s): %s offers no QEMU that new; "+
 			"kvmbox setup supports Debian bookworm, where it comes from bookworm-backports", qemuPackage, qemuMinMajor, have, s.host.Pretty)
 	}
-	if v, err := qemuBinaryOK(s.ctx); err != nil {
+	v, err := qemuBinaryOK(s.ctx)
+	if err != nil {
 		return err
-	} else {
-		s.say("packages: installed (QEMU %s)", v)
 	}
+	s.say("packages: installed (QEMU %s)", v)
 	return nil
 }
 
