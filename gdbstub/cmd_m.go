@@ -54,15 +54,15 @@ func parseMemWrite(arg []byte, binary bool) (memWrite, bool) {
 
 func cmdReadMem(s *session, arg []byte) reply {
 	req, ok := parseMemRange(arg)
-	if !ok {
-		return errInval
+	if !ok || req.len == 0 {
+		return errInval // an empty reply would mean "m is not supported"
 	}
 	// The reply is hex: two characters a byte.
 	n := min(req.len, uint64(s.srv.packetMax/2))
 	buf := make([]byte, n)
 	got, err := s.srv.t.ReadVirtual(s.gVCPU, req.addr, buf)
 	got = max(0, min(got, len(buf)))
-	if got == 0 && n > 0 {
+	if got == 0 {
 		if err == nil {
 			return errFault
 		}

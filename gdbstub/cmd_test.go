@@ -299,7 +299,7 @@ func TestMemory(t *testing.T) {
 	h := newHarness(t, 1)
 	copy(h.f.mem[0x3000:], "\xde\xad\xbe\xef")
 	h.expect("m3000,4", "deadbeef")
-	h.expect("m3000,0", "")
+	h.expect("m3000,0", "E22")
 	h.expect(fmt.Sprintf("m%x,4", fakeMemSize-2), "9090") // partial
 	h.expect(fmt.Sprintf("m%x,4", fakeMemSize), "E14")
 	h.expect("mffffffffffffffff,1", "E14")

@@ -260,8 +260,8 @@ type session struct {
 	cVCPU            int // Hc: the vCPU c and s act on; -1 for all
 	// waiting: gdb resumed the machine and waits for a stop reply.
 	waiting bool
-	// reported: a stop was reported in this session (`?` then reports
-	// the last stop, else a plain SIGTRAP on vCPU 0).
+	// last is the last stop reported in this session, which `?` repeats;
+	// before any, `?` answers a plain SIGTRAP on the current vCPU.
 	last *debug.StopEvent
 }
 
