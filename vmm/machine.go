@@ -49,6 +49,10 @@ type Machine struct {
 	ringKey                    exitstats.Key
 	userIRQ                    *userIRQ // without the in-kernel irqchip
 
+	// firstEntry and stopped time the guest's run: from vCPU 0's first
+	// KVM_RUN to the stop request, in ns since the Unix epoch.
+	firstEntry, stoppedAt atomic.Int64
+
 	image     *boot.Image
 	vcpus     []*VCPU
 	wg        sync.WaitGroup
@@ -229,10 +233,21 @@ func (m *Machine) requestStop(s Stop) {
 	if !m.stop.CompareAndSwap(nil, &s) {
 		return
 	}
+	m.stoppedAt.Store(time.Now().UnixNano())
 	close(m.stopCh)
 	for _, v := range m.vcpus {
 		v.kick()
 	}
+}
+
+// GuestTime is how long the guest ran: from vCPU 0's first entry to the
+// stop, so that building the VM is not counted. Zero before the stop.
+func (m *Machine) GuestTime() time.Duration {
+	first, end := m.firstEntry.Load(), m.stoppedAt.Load()
+	if first == 0 || end < first {
+		return 0
+	}
+	return time.Duration(end - first)
 }
 
 // stopping reports whether a stop was requested.

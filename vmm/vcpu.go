@@ -38,7 +38,8 @@ type VCPU struct {
 	ctl      chan control
 	wake     chan struct{} // kick's nudge for a vCPU waiting in user space
 
-	kstats *kvm.Stats // KVM's counters for this vCPU (kernelstats.go)
+	kstats  *kvm.Stats // KVM's counters for this vCPU (kernelstats.go)
+	entered bool       // has entered the guest once
 }
 
 // startVCPUs creates every vCPU on its own locked OS thread and lets them
@@ -149,6 +150,10 @@ func (v *VCPU) loop() *Stop {
 			u.inject(v)
 		}
 		t0 := now()
+		if v.id == 0 && !v.entered {
+			v.entered = true
+			v.m.firstEntry.Store(t0.UnixNano())
+		}
 		err := v.kv.Enter()
 		t1 := now()
 		if err != nil {

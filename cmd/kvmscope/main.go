@@ -28,6 +28,7 @@ type command struct {
 
 var commands = []command{
 	{"run", "run a guest image or sample to its end", cmdRun},
+	{"bench", "measure exit costs with each host extension on and off", cmdBench},
 	{"probe", "report what this host's KVM offers", cmdProbe},
 	{"samples", "list the embedded sample guests", cmdSamples},
 }
