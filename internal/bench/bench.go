@@ -75,7 +75,7 @@ type Result struct {
 // run is one measured run of an image.
 type run struct {
 	wall        time.Duration // the guest's own run, without building the VM
-	user, total uint64 // exits to user space; all exits (KVM's count)
+	user, total uint64        // exits to user space; all exits (KVM's count)
 }
 
 // Run measures every workload under each of its configs. Each is run with
