@@ -353,6 +353,8 @@ func TestBreakpoints(t *testing.T) {
 	if len(h.f.bps) != 1 || len(h.f.wps) != 2 {
 		t.Errorf("after z: %v %v", h.f.bps, h.f.wps)
 	}
+	h.f.noWatch = map[debug.WatchKind]bool{debug.WatchRead: true}
+	h.expect("Z3,3000,4", "") // unsupported: gdb then knows
 	h.srv.clearBreakpoints()
 	if len(h.f.bps) != 0 || len(h.f.wps) != 0 || len(h.srv.bps) != 0 {
 		t.Errorf("after clearBreakpoints: %v %v %v", h.f.bps, h.f.wps, h.srv.bps)

@@ -88,7 +88,7 @@ func cmdInsertBreak(s *session, arg []byte) reply {
 		return replyOK() // inserting twice is allowed and does nothing
 	}
 	if err := s.srv.setBreakpoint(bp); err != nil {
-		return replyErr(err, syscall.ENOSPC)
+		return replyFeatureErr(err, syscall.ENOSPC)
 	}
 	s.srv.bps[bp] = true
 	return replyOK()
@@ -104,7 +104,7 @@ func cmdRemoveBreak(s *session, arg []byte) reply {
 		return replyOK() // not ours, or removed already
 	}
 	if err := s.srv.clearBreakpoint(bp); err != nil {
-		return replyErr(err, syscall.EINVAL)
+		return replyFeatureErr(err, syscall.EINVAL)
 	}
 	delete(s.srv.bps, bp)
 	return replyOK()

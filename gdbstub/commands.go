@@ -40,18 +40,25 @@ func errnoCode(e syscall.Errno) string {
 	return fmt.Sprintf("E%02d", n)
 }
 
-// replyErr answers a target error: errors.ErrUnsupported gives the empty
-// reply (gdb then knows the feature is missing), an errno found in the
-// chain gives that errno, anything else fallback.
+// replyErr answers a target error: an errno found in the chain gives
+// that errno, anything else fallback.
 func replyErr(err error, fallback syscall.Errno) reply {
-	if errors.Is(err, errors.ErrUnsupported) {
-		return replyEmpty()
-	}
 	var errno syscall.Errno
 	if errors.As(err, &errno) {
 		return replyErrno(errno)
 	}
 	return replyErrno(fallback)
+}
+
+// replyFeatureErr is replyErr for optional features (Z, z):
+// errors.ErrUnsupported gives the empty reply, which tells gdb the
+// feature is missing (for a watchpoint type, gdb then falls back to
+// single-stepping and comparing).
+func replyFeatureErr(err error, fallback syscall.Errno) reply {
+	if errors.Is(err, errors.ErrUnsupported) {
+		return replyEmpty()
+	}
+	return replyErr(err, fallback)
 }
 
 var (

@@ -48,8 +48,10 @@
 // empty reply ("not supported"). Errors are E and the errno in decimal,
 // as QEMU's stub answers: E14 (EFAULT) for memory that is not there, E22
 // (EINVAL) for a malformed packet, E03 (ESRCH) for an unknown thread, E16
-// (EBUSY) while the machine runs; a target error that wraps a
-// syscall.Errno gives that errno, errors.ErrUnsupported the empty reply.
+// (EBUSY) while the machine runs, E28 (ENOSPC) when no debug register is
+// free; a target error that wraps a syscall.Errno gives that errno. A
+// breakpoint or watchpoint kind the target refuses with
+// errors.ErrUnsupported gets the empty reply, so gdb knows it is missing.
 //
 // # Threads
 //
@@ -103,6 +105,9 @@
 // CS.base + EIP (which is EIP itself with the flat segments of most
 // protected-mode code). Writing rip converts back: IP = value − CS.base,
 // cut to the mode's width. The other registers are as the CPU has them.
+// gdb decodes instructions as 64-bit code whatever the mode: in real mode
+// say `set architecture i8086`, or use `monitor code`, which decodes in the
+// vCPU's mode.
 //
 // # Running
 //

@@ -27,6 +27,8 @@ type fakeTarget struct {
 	effects map[uint64]func(f *fakeTarget) // run under mu
 	exitAt  map[uint64]uint8
 	stepIRQ bool
+	// noWatch lists watchpoint kinds the fake refuses as unsupported.
+	noWatch map[debug.WatchKind]bool
 
 	stops   chan debug.StopEvent
 	running bool
@@ -221,7 +223,10 @@ func (f *fakeTarget) ClearBreakpoint(kind debug.BreakKind, addr uint64) error {
 func (f *fakeTarget) SetWatchpoint(kind debug.WatchKind, addr, length uint64) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if addr%length != 0 {
+	if f.noWatch[kind] {
+		return fmt.Errorf("%v watchpoints: %w", kind, errors.ErrUnsupported)
+	}
+	if length == 0 || addr%length != 0 {
 		return fmt.Errorf("unaligned watchpoint: %w", syscall.EINVAL)
 	}
 	f.wps[fakeWP{kind, addr, length}] = true
