@@ -314,6 +314,11 @@ func (srv *server) serve(ctx context.Context, ln net.Listener) (End, error) {
 	}()
 	stops := srv.t.Stops()
 	for {
+		if sess == nil && srv.exited != nil {
+			// The machine ended while a gdb was attached but not
+			// waiting, and that gdb has gone.
+			return End{Reason: EndExited, Stop: srv.exited.Machine}, nil
+		}
 		var in chan input
 		if cn != nil && !attaching {
 			in = cn.in
@@ -363,6 +368,9 @@ func (srv *server) serve(ctx context.Context, ln net.Listener) (End, error) {
 					cn.send(exitReply(&ev))
 					return End{Reason: EndExited, Stop: ev.Machine}, nil
 				}
+				// gdb is not waiting (the machine ended while stopped):
+				// its next ? or resume gets the W or X, and then Serve
+				// returns, as it does if gdb leaves.
 				continue
 			}
 			if srv.cleanupOnStop {

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/kvmscope/kvmscope/debug"
+	"github.com/kvmscope/kvmscope/vmm"
 )
 
 // rawClient speaks the protocol by hand, to test what gdb never does.
@@ -362,6 +363,39 @@ func TestServeExitReply(t *testing.T) {
 	s.end <- r
 	if r.end.Reason != EndExited || r.end.Stop.Status != 0x2a {
 		t.Fatalf("Serve returned %+v", r.end)
+	}
+}
+
+// TestServeExitWhileIdle: the machine ends while stopped with gdb
+// attached (a time limit, say): gdb learns it at its next packet; if gdb
+// leaves instead, Serve returns all the same.
+func TestServeExitWhileIdle(t *testing.T) {
+	for _, leave := range []bool{false, true} {
+		f := newFake(1)
+		s := startStub(t, f, Options{})
+		c := dial(t, s.addr)
+		c.call("qC")
+		f.stops <- debug.StopEvent{Kind: debug.StopExited, Machine: &vmm.Stop{Kind: vmm.StopTimeout}}
+		if leave {
+			c.c.Close()
+		} else {
+			waitFor(t, "the stub to see the end", func() bool { return len(f.stops) == 0 })
+			if r := c.call("vCont;c"); r != "X0e" {
+				t.Fatalf("resume after the end -> %q", r)
+			}
+		}
+		select {
+		case r := <-s.end:
+			s.end <- r
+			if r.err != nil || r.end.Reason != EndExited || r.end.Stop.Kind != vmm.StopTimeout {
+				t.Fatalf("Serve returned %+v, %v", r.end, r.err)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatal("Serve did not return")
+		}
+		if running, _, _ := f.state(); running {
+			t.Fatal("resumed after the end")
+		}
 	}
 }
 
