@@ -7,10 +7,12 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/kvmscope/kvmscope/debug"
 	"github.com/kvmscope/kvmscope/vmm/kvm"
 )
 
@@ -285,6 +287,37 @@ func TestGDBModes(t *testing.T) {
 		"Thread 1 (vCPU 0, 64-bit long mode)",
 		"rip            0x1234",
 	)
+}
+
+// TestGDBSchedulerLocking: gdb's stepi on thread 2 becomes vCont;s:2;c,
+// or vCont;s:2 under `set scheduler-locking step`.
+func TestGDBSchedulerLocking(t *testing.T) {
+	needGDB(t)
+	f := newFake(2)
+	f.regs[1].Regs.RIP = 0x6000
+	s := startStub(t, f, Options{})
+	out := runGDB(t, s.addr,
+		"thread 2",
+		"set scheduler-locking step",
+		"stepi",
+		"info registers rip",
+		"set scheduler-locking off",
+		"stepi",
+		"info registers rip",
+		"detach")
+	t.Log(out)
+	wantInOrder(t, out, "rip            0x6001", "rip            0x6002")
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if len(f.resumes) < 3 {
+		t.Fatalf("resumes %v", f.resumes)
+	}
+	if got := f.resumes[0]; !slices.Equal(got, plan(debug.ActionStay, debug.ActionStep)) {
+		t.Errorf("stepi under scheduler-locking step: %v", got)
+	}
+	if got := f.resumes[1]; !slices.Equal(got, plan(debug.ActionContinue, debug.ActionStep)) {
+		t.Errorf("stepi without scheduler locking: %v", got)
+	}
 }
 
 func sprintf(format string, args ...any) string { return fmt.Sprintf(format, args...) }
