@@ -5,7 +5,7 @@ KVMBOX  := bin/kvmbox
 KVMSCOPE:= bin/kvmscope
 HAVE_KVM := $(shell [ -c /dev/kvm ] && [ -w /dev/kvm ] && echo yes)
 # Inside kvmbox when this machine has no /dev/kvm.
-IN_KVM  := $(if $(HAVE_KVM),,$(KVMBOX) -t 600 --)
+IN_KVM  := $(if $(HAVE_KVM),,$(KVMBOX) -t 600 -w $(CURDIR) --)
 
 .PHONY: all build setup run test test-host test-kvm bench fuzz samples vet fmt-check clean
 
