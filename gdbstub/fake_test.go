@@ -61,7 +61,8 @@ type fakeWP struct {
 const fakeMemSize = 0x10000
 
 // newFake builds a machine with n vCPUs in 64-bit long mode, vCPU 0 at
-// 0x1000, the others spinning at 0x5000.
+// 0x1000, the others spinning at 0x5000. Memory is nops up to a spin at
+// 0xfff0.
 func newFake(n int) *fakeTarget {
 	f := &fakeTarget{
 		mem:      make([]byte, fakeMemSize),
@@ -76,6 +77,7 @@ func newFake(n int) *fakeTarget {
 		f.mem[i] = 0x90
 	}
 	f.mem[0x5000], f.mem[0x5001] = 0xeb, 0xfe
+	f.mem[0xfff0], f.mem[0xfff1] = 0xeb, 0xfe // a vCPU left running ends up here
 	for i := range n {
 		var r debug.Registers
 		r.Regs.RIP = 0x1000

@@ -240,10 +240,10 @@ func TestServeDetach(t *testing.T) {
 	if _, err := c.dec.Next(); !errors.Is(err, io.EOF) {
 		t.Fatalf("after D the stub should close: %v", err)
 	}
-	running, bps, _ := f.state()
-	if !running || bps != 0 {
-		t.Fatalf("after D: running %v, %d breakpoints", running, bps)
-	}
+	waitFor(t, "the guest to run on without gdb's breakpoints", func() bool {
+		running, bps, _ := f.state()
+		return running && bps == 0
+	})
 }
 
 func TestServeSecondClient(t *testing.T) {
@@ -315,6 +315,7 @@ func (r runningFake) Running() bool {
 func TestServeAttachWhileRunning(t *testing.T) {
 	for _, viaRunState := range []bool{false, true} {
 		f := newFake(2)
+		f.mem[0x1004], f.mem[0x1005] = 0xeb, 0xfe // runs until stopped
 		f.Resume([]debug.Resume{{VCPU: -1, Action: debug.ActionContinue}})
 		var s *served
 		if viaRunState {
