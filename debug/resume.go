@@ -175,6 +175,11 @@ func (s *Session) stepDone(v *vmm.VCPU, st *vcpuState, pc uint64) bool {
 			st.event = &StopEvent{Kind: StopBreakpoint, VCPU: v.ID(), Addr: pc}
 			return true
 		}
+		// Re-arm every step: stepping across the guest's far jump into
+		// protected mode lost the trap flag on QEMU TCG (seen), and the
+		// breakpoints after it went by unseen.
+		d := guestDebug(st.dr, s.probe.Int3 && s.hasInt3(), true, s.stepIRQ && s.probe.BlockIRQ)
+		v.KVM().SetGuestDebug(&d)
 		return false
 	}
 	st.event = &StopEvent{Kind: StopStep, VCPU: v.ID(), Addr: pc}

@@ -242,3 +242,36 @@ func TestProbe(t *testing.T) {
 	}
 	t.Logf("%+v\n%s", p, p.Strategy())
 }
+
+// TestModesBreakpoints breaks in each mode of the modes sample, from
+// real-mode firmware (stepping on the emulator) to long mode, with the
+// breakpoints taken out for each step off them, as gdb does.
+func TestModesBreakpoints(t *testing.T) {
+	image, _ := samples.Image("modes")
+	r := start(t, image, 1)
+	want := []struct {
+		addr uint64
+		mode debug.Mode
+	}{{0xf000b, debug.ModeReal}, {0xf0043, debug.ModeProtected32}, {0xf00ed, debug.ModeLong64}}
+	for _, w := range want {
+		for _, b := range want {
+			if err := r.s.SetBreakpoint(debug.BreakHardware, b.addr); err != nil {
+				t.Fatal(err)
+			}
+		}
+		ev := r.resume(t, cont)
+		regs, err := r.s.Registers(0)
+		if err != nil || ev.Kind != debug.StopBreakpoint || regs.PC() != w.addr || regs.Mode() != w.mode {
+			t.Fatalf("stop %+v (%v), want breakpoint at %#x in %v", ev, err, w.addr, w.mode)
+		}
+		for _, b := range want {
+			r.s.ClearBreakpoint(debug.BreakHardware, b.addr)
+		}
+		if ev := r.resume(t, step); ev.Kind != debug.StopStep {
+			t.Fatalf("step off %#x: %+v", w.addr, ev)
+		}
+	}
+	if ev := r.resume(t, cont); ev.Kind != debug.StopExited || ev.Machine.Status != 0 {
+		t.Fatalf("end %+v", ev)
+	}
+}

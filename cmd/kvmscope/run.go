@@ -20,6 +20,8 @@ func cmdRun(args []string) int {
 	var mf machineFlags
 	mf.register(fs)
 	stats := fs.Bool("stats", false, "print the exit table when the guest stops")
+	gdbAddr := fs.String("gdb", "", "serve gdb on [HOST]:PORT (a bare PORT listens on 127.0.0.1)")
+	wait := fs.Bool("wait", false, "with --gdb: hold the guest at its first instruction until gdb continues it")
 	pos, status, ok := parseFlags(fs, args)
 	if !ok {
 		return status
@@ -40,6 +42,16 @@ func cmdRun(args []string) int {
 		return badInput("image %s: %d bytes is larger than guest memory (%s)", name, len(image), vmm.FormatSize(cfg.MemSize))
 	}
 
+	if *wait && *gdbAddr == "" {
+		return badInput("--wait needs --gdb")
+	}
+	var gdb *gdbServer
+	if *gdbAddr != "" {
+		if gdb, err = newGDBServer(*gdbAddr, &cfg, *wait); err != nil {
+			return badInput("--gdb %s: %v", *gdbAddr, err)
+		}
+		defer gdb.ln.Close()
+	}
 	m, err := vmm.New(cfg)
 	if err != nil {
 		return failure("%v", err)
@@ -56,7 +68,12 @@ func cmdRun(args []string) int {
 		ctx, cancelTimeout = context.WithTimeout(ctx, mf.timeout)
 		defer cancelTimeout()
 	}
-	stop := m.Run(ctx)
+	var stop vmm.Stop
+	if gdb != nil {
+		stop = gdb.run(ctx, m)
+	} else {
+		stop = m.Run(ctx)
+	}
 	for _, w := range m.Warnings() {
 		fmt.Fprintf(os.Stderr, "kvmscope: warning: %s\n", w)
 	}
