@@ -79,10 +79,13 @@ const (
 	BenchHLTDefaultTicks   = 100
 )
 
-// The ports and addresses the bench-* workloads write. No kvmscope device
-// claims them today, so each access is an exit to the VMM unless a host
-// extension takes it in the kernel. bench-hlt instead drives the PIT and
-// the PIC, which are KVM's in-kernel devices by default.
+// The ports and addresses the bench-* workloads write. No device claims
+// BenchPIOPort or BenchMMIOAddr; the others are the VMM's doorbell, its
+// two data windows (MMIO and PIO) and their flush port. Each access is an
+// exit to the VMM unless a host extension takes it in the kernel:
+// ioeventfd the doorbell, coalesced MMIO and PIO the windows' writes.
+// bench-hlt instead drives the PIT and the PIC, which are KVM's in-kernel
+// devices by default.
 const (
 	BenchPIOPort       = 0x0401     // bench-pio: 1-byte out
 	BenchMMIOAddr      = 0xd0000000 // bench-mmio: 4-byte store
@@ -90,9 +93,12 @@ const (
 	BenchDoorbellValue = 1
 	BenchWindowAddr    = 0xd0001000 // bench-window: 4-byte stores cycling through the window
 	BenchWindowSize    = 64
-	BenchFlushPort     = 0x0504 // bench-window: 1-byte out after every BenchFlushEvery stores
+	BenchFlushPort     = 0x0504 // bench-window: 1-byte out after every BenchFlushEvery stores; bench-piowindow too
 	BenchFlushEvery    = BenchWindowSize / 4
-	BenchPITDivisor    = 1193 // bench-hlt: PIT channel 0 at 1193182 Hz / 1193 = 1000.15 Hz
+	BenchPIOWindowPort = 0x0508 // bench-piowindow: 1-byte outs cycling through the BenchPIOWindowSize ports
+	BenchPIOWindowSize = 8
+	BenchPIOFlushEvery = BenchPIOWindowSize // bench-piowindow: a 1-byte out to BenchFlushPort after every 8 writes
+	BenchPITDivisor    = 1193               // bench-hlt: PIT channel 0 at 1193182 Hz / 1193 = 1000.15 Hz
 )
 
 // ErrNoSymbols is returned by SymbolFile for a sample whose image has no
@@ -160,6 +166,10 @@ var catalog = map[string]sample{
 	},
 	"bench-window": {
 		desc:    "64 KiB firmware, protected mode: bench, N (10000, at 0xf0010) 4-byte writes into a 64-byte MMIO window at 0xd0001000, a flush to port 0x504 every 16 (coalescing's case), exits with status 0",
+		outcome: Outcome{ExitStatus: 0},
+	},
+	"bench-piowindow": {
+		desc:    "64 KiB firmware, protected mode: bench, N (10000, at 0xf0010) byte writes cycling through the 8-port PIO window 0x508-0x50f, a flush to port 0x504 every 8 (coalesced PIO's case), exits with status 0",
 		outcome: Outcome{ExitStatus: 0},
 	},
 	"bench-hlt": {

@@ -15,16 +15,16 @@ import (
 )
 
 var wantNames = []string{
-	"bench-compute", "bench-cpuid", "bench-doorbell", "bench-hlt", "bench-mmio", "bench-pio", "bench-window",
+	"bench-compute", "bench-cpuid", "bench-doorbell", "bench-hlt", "bench-mmio", "bench-pio", "bench-piowindow", "bench-window",
 	"elf32-hello", "fw-realmode", "hello", "modes", "pio-loop", "triple-fault",
 }
 
 var (
 	firmwareNames = []string{
-		"bench-compute", "bench-cpuid", "bench-doorbell", "bench-hlt", "bench-mmio", "bench-pio", "bench-window",
+		"bench-compute", "bench-cpuid", "bench-doorbell", "bench-hlt", "bench-mmio", "bench-pio", "bench-piowindow", "bench-window",
 		"fw-realmode", "modes",
 	}
-	benchNames = firmwareNames[:7]
+	benchNames = firmwareNames[:8]
 )
 
 func TestNames(t *testing.T) {
@@ -476,6 +476,33 @@ func TestBenchIterations(t *testing.T) {
 	for _, img := range [][]byte{nil, bench[:BenchIterationsOffset+7], []byte(BenchIterationsMagic)} {
 		if _, err := PatchIterations(img, 1); err == nil {
 			t.Errorf("PatchIterations(%d bytes): no error", len(img))
+		}
+	}
+}
+
+// TestBenchWindows checks that the window workloads write where the
+// constants say: their start address or port and the flush port are
+// immediates in the code (mov $imm32, %ebx; mov $imm16, %dx).
+func TestBenchWindows(t *testing.T) {
+	movEBX := func(v uint32) []byte { return binary.LittleEndian.AppendUint32([]byte{0xbb}, v) }
+	movDX := func(v uint16) []byte { return binary.LittleEndian.AppendUint16([]byte{0x66, 0xba}, v) }
+	for _, c := range []struct {
+		name  string
+		start []byte
+		limit []byte // cmp $imm32, %ebx: the end of the window
+	}{
+		{"bench-window", movEBX(BenchWindowAddr), binary.LittleEndian.AppendUint32([]byte{0x81, 0xfb}, BenchWindowAddr+BenchWindowSize)},
+		{"bench-piowindow", movEBX(BenchPIOWindowPort), binary.LittleEndian.AppendUint32([]byte{0x81, 0xfb}, BenchPIOWindowPort+BenchPIOWindowSize)},
+	} {
+		img, err := Image(c.name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		code := img[:0xfff0]
+		for _, want := range [][]byte{c.start, c.limit, movDX(BenchFlushPort)} {
+			if !bytes.Contains(code, want) {
+				t.Errorf("%s: no % x in the code", c.name, want)
+			}
 		}
 	}
 }
