@@ -10,12 +10,14 @@
 // in long mode and ELF32 images in flat protected mode, both at 0x100000
 // (each sets its own stack in its .bss); the raw 64 KiB firmware images are
 // entered in real mode at the reset vector. They end through the
-// debug-exit port 0xf4 and print, if at all, on the COM1 UART at 0x3f8.
+// debug-exit port 0xf4 (but triple-fault, and the demo, which never ends)
+// and print, if at all, on the COM1 UART at 0x3f8.
 //
 // A raw image may have an ELF beside it with the same bytes and the
 // symbols (SymbolFile): the modes sample, which the debugger steps from
-// real through protected to long mode. The bench-* firmware images are
-// the workloads of kvmscope bench; their count N is patched with
+// real through protected to long mode, and the demo, the TUI's guest that
+// runs until it is stopped (Outcome.Forever). The bench-* firmware images
+// are the workloads of kvmscope bench; their count N is patched with
 // PatchIterations.
 package samples
 
@@ -56,6 +58,20 @@ const (
 	ModesProtCounter = 0x7004
 	ModesLongCounter = 0x7008
 	ModesCount       = 16
+)
+
+// The demo sample runs until it is stopped: a PIT timer at DemoTimerHz
+// (divisor DemoPITDivisor) on IRQ0, a round of port, MMIO, doorbell,
+// data-window and cpuid work on each tick, at the same ports and
+// addresses as the bench-* workloads, and a status line on COM1 every
+// DemoReportTicks ticks. Its tick count is a 32-bit variable at the
+// guest-physical address DemoTicksAddr (symbol "ticks"), its other
+// counters right after it (see demo/README.md).
+const (
+	DemoTimerHz     = 100
+	DemoPITDivisor  = 11932 // 1193182 Hz / 11932 = 99.998 Hz
+	DemoReportTicks = 50
+	DemoTicksAddr   = 0x7000
 )
 
 // FirmwareSize is the size of every raw firmware sample. The VMM maps the
@@ -105,9 +121,12 @@ const (
 // symbols (a raw image with no ELF beside it).
 var ErrNoSymbols = errors.New("no symbol file")
 
-// Outcome is how a sample ends when it runs to completion under kvmscope.
+// Outcome is how a sample ends when it runs to completion under kvmscope,
+// or, for a sample that runs Forever, how it begins.
 type Outcome struct {
-	// Serial is everything the sample writes to the COM1 UART.
+	// Serial is everything the sample writes to the COM1 UART; for a
+	// Forever sample, what it writes first: its output begins with Serial
+	// and goes on for as long as it runs.
 	Serial string
 	// ExitStatus is the byte the sample writes to the debug-exit port
 	// 0xf4, which becomes kvmscope's exit status. It is 0 when TripleFault
@@ -116,6 +135,11 @@ type Outcome struct {
 	// TripleFault is set when the sample ends in a triple fault (which KVM
 	// reports as KVM_EXIT_SHUTDOWN) instead of writing to port 0xf4.
 	TripleFault bool
+	// Forever is set when the sample never ends on its own (the demo): it
+	// runs until the VMM stops it, by a time limit or because the user
+	// quits, so a run of it ends in a timeout or a cancel. ExitStatus is
+	// then 0 and TripleFault false, and mean nothing.
+	Forever bool
 }
 
 type sample struct {
@@ -147,6 +171,10 @@ var catalog = map[string]sample{
 	"modes": {
 		desc:    "64 KiB firmware with an ELF of its symbols: real mode from the reset vector, then protected, then long mode, counting at 0x7000/0x7004/0x7008 in each; prints the modes, exits with status 0",
 		outcome: Outcome{Serial: "modes: real protected long\n", ExitStatus: 0},
+	},
+	"demo": {
+		desc:    "64 KiB firmware with an ELF of its symbols, protected mode: the TUI's demo, runs until stopped; 100 Hz PIT/PIC timer, each tick port 0x401, MMIO 0xd0000000, doorbell 0x500 and data-window (0x508, 0xd0001000, flush 0x504) writes and cpuid, then hlt; a status line on COM1 every 50 ticks",
+		outcome: Outcome{Serial: "demo: kvmscope's demo guest, 100 Hz timer, a line every 50 ticks\n", Forever: true},
 	},
 	"bench-compute": {
 		desc:    "64 KiB firmware, protected mode: bench baseline, N (10000, at 0xf0010) rounds of register arithmetic with no exits, exits with status 0",
@@ -215,8 +243,8 @@ func Image(name string) ([]byte, error) {
 
 // SymbolFile returns an ELF with the symbols of the named sample's image,
 // at the addresses where the code runs: for an ELF sample the image
-// itself, for a raw image the ELF beside it (the modes sample), which
-// holds the same bytes. A raw image with no ELF beside it gives an error
+// itself, for a raw image the ELF beside it (the modes and demo samples),
+// which holds the same bytes. A raw image with no ELF beside it gives an error
 // wrapping ErrNoSymbols. The returned slice is the caller's own copy.
 func SymbolFile(name string) ([]byte, error) {
 	if !slices.Contains(Names(), name) {
@@ -251,7 +279,8 @@ func Describe(name string) string {
 	return catalog[name].desc
 }
 
-// Expect returns how the named sample ends when run to completion.
+// Expect returns how the named sample ends when run to completion, or,
+// when the Outcome says Forever, how it begins.
 func Expect(name string) (Outcome, error) {
 	s, ok := catalog[name]
 	if !ok {

@@ -16,13 +16,13 @@ import (
 
 var wantNames = []string{
 	"bench-compute", "bench-cpuid", "bench-doorbell", "bench-hlt", "bench-mmio", "bench-pio", "bench-piowindow", "bench-window",
-	"elf32-hello", "fw-realmode", "hello", "modes", "pio-loop", "triple-fault",
+	"demo", "elf32-hello", "fw-realmode", "hello", "modes", "pio-loop", "triple-fault",
 }
 
 var (
 	firmwareNames = []string{
 		"bench-compute", "bench-cpuid", "bench-doorbell", "bench-hlt", "bench-mmio", "bench-pio", "bench-piowindow", "bench-window",
-		"fw-realmode", "modes",
+		"demo", "fw-realmode", "modes",
 	}
 	benchNames = firmwareNames[:8]
 )
@@ -277,21 +277,26 @@ var modesSymbols = []struct{ name, mode string }{
 	{"puts", "64-bit long"},
 }
 
-// TestModesSymbolFile checks that modes.elf holds the bytes of modes.bin
-// and symbols at the linear addresses where the CPU runs them: the reset
-// vector at 0xFFFFFFF0, everything else in the copy at 0xF0000.
-func TestModesSymbolFile(t *testing.T) {
-	bin, err := Image("modes")
+// fwBase is the linear address of a firmware image's first byte, in the
+// copy below 1 MiB that its code runs from.
+const fwBase = 0xf0000
+
+// firmwareSymbols checks that the named raw sample's symbol file (modes,
+// demo) holds the bytes of its .bin, as an ELF64 entered at the reset
+// vector, and returns the .bin and the symbols by name.
+func firmwareSymbols(t *testing.T, name string) ([]byte, map[string]elf.Symbol) {
+	t.Helper()
+	bin, err := Image(name)
 	if err != nil {
 		t.Fatal(err)
 	}
-	elfImg, err := SymbolFile("modes")
+	elfImg, err := SymbolFile(name)
 	if err != nil {
 		t.Fatal(err)
 	}
 	f, err := elf.NewFile(bytes.NewReader(elfImg))
 	if err != nil {
-		t.Fatalf("parse modes.elf: %v", err)
+		t.Fatalf("parse %s.elf: %v", name, err)
 	}
 	if f.Class != elf.ELFCLASS64 || f.Machine != elf.EM_X86_64 || f.Type != elf.ET_EXEC {
 		t.Fatalf("class %v machine %v type %v, want ELFCLASS64 EM_X86_64 ET_EXEC", f.Class, f.Machine, f.Type)
@@ -301,21 +306,20 @@ func TestModesSymbolFile(t *testing.T) {
 	}
 
 	// Every loaded byte of the ELF is the .bin's byte at its load address.
-	const base = 0xf0000
 	var loaded uint64
 	for _, p := range f.Progs {
 		if p.Type != elf.PT_LOAD {
 			continue
 		}
-		if p.Paddr < base || p.Paddr+p.Filesz > base+FirmwareSize {
+		if p.Paddr < fwBase || p.Paddr+p.Filesz > fwBase+FirmwareSize {
 			t.Fatalf("PT_LOAD at paddr %#x+%#x is outside 0xf0000-0xfffff", p.Paddr, p.Filesz)
 		}
 		data := make([]byte, p.Filesz)
 		if _, err := p.ReadAt(data, 0); err != nil {
 			t.Fatal(err)
 		}
-		if !bytes.Equal(data, bin[p.Paddr-base:p.Paddr-base+p.Filesz]) {
-			t.Errorf("PT_LOAD at paddr %#x (vaddr %#x) differs from modes.bin", p.Paddr, p.Vaddr)
+		if !bytes.Equal(data, bin[p.Paddr-fwBase:p.Paddr-fwBase+p.Filesz]) {
+			t.Errorf("PT_LOAD at paddr %#x (vaddr %#x) differs from %s.bin", p.Paddr, p.Vaddr, name)
 		}
 		loaded += p.Filesz
 	}
@@ -331,6 +335,20 @@ func TestModesSymbolFile(t *testing.T) {
 	for _, s := range syms {
 		byName[s.Name] = s
 	}
+	// The reset vector jumps to start in the copy below 1 MiB.
+	rv := binary.LittleEndian.AppendUint16([]byte{0xea}, uint16(byName["start"].Value-fwBase))
+	if rv = append(rv, 0x00, 0xf0); !bytes.HasPrefix(bin[0xfff0:], rv) {
+		t.Errorf("reset vector % x, want ljmp $0xf000, $start-0xf0000 (% x)", bin[0xfff0:0xfff5], rv)
+	}
+	return bin, byName
+}
+
+// TestModesSymbolFile checks that modes.elf holds the bytes of modes.bin
+// and symbols at the linear addresses where the CPU runs them: the reset
+// vector at 0xFFFFFFF0, everything else in the copy at 0xF0000.
+func TestModesSymbolFile(t *testing.T) {
+	const base = fwBase
+	bin, byName := firmwareSymbols(t, "modes")
 	var prev uint64
 	for i, want := range modesSymbols {
 		s, ok := byName[want.name]
@@ -369,10 +387,6 @@ func TestModesSymbolFile(t *testing.T) {
 			t.Errorf("no %s (% x) in modes.bin", jmp.what, jmp.code)
 		}
 	}
-	rv := binary.LittleEndian.AppendUint16([]byte{0xea}, uint16(byName["start"].Value-base))
-	if rv = append(rv, 0x00, 0xf0); !bytes.HasPrefix(bin[0xfff0:], rv) {
-		t.Errorf("reset vector % x, want ljmp $0xf000, $start-0xf0000 (% x)", bin[0xfff0:0xfff5], rv)
-	}
 	// The README's table of symbols gives these addresses.
 	readme, err := os.ReadFile("modes/README.md")
 	if err != nil {
@@ -390,6 +404,157 @@ func TestModesSymbolFile(t *testing.T) {
 		if c < 0x500 || c+8 > 0x7c00 {
 			t.Errorf("counter %#x is not in free low RAM below the stack", c)
 		}
+	}
+}
+
+// demoFuncs are the demo's functions that its README's table lists, in
+// the order of the table (the reset vector first).
+var demoFuncs = []string{
+	"reset_vector", "start", "prot_mode_entry", "main_loop", "timer_handler", "spurious_handler",
+	"work_pio", "work_mmio", "work_doorbell", "work_piowindow", "work_window", "work_cpuid",
+	"report", "puts", "put_dec", "putc", "setup_idt", "set_gate", "setup_pic", "setup_lapic", "setup_pit",
+}
+
+// demoVars are its 32-bit variables in RAM, from DemoTicksAddr on.
+var demoVars = []string{
+	"ticks", "rounds", "pio_count", "mmio_count", "doorbell_count", "piowindow_count",
+	"window_count", "flush_count", "piowindow_next", "window_next", "last_tick", "next_report",
+}
+
+// TestDemoSymbolFile checks that demo.elf holds the bytes of demo.bin and
+// a function symbol, with a size, for each routine, inside the image
+// where the CPU runs it; that the jumps and the timer's gate go where the
+// symbols say; and that the README's tables are the ELF's.
+func TestDemoSymbolFile(t *testing.T) {
+	bin, byName := firmwareSymbols(t, "demo")
+
+	for _, name := range demoFuncs {
+		s, ok := byName[name]
+		if !ok {
+			t.Errorf("no symbol %q", name)
+			continue
+		}
+		if elf.ST_TYPE(s.Info) != elf.STT_FUNC || elf.ST_BIND(s.Info) != elf.STB_GLOBAL || s.Size == 0 {
+			t.Errorf("%s: type %v bind %v size %d, want a global function with a size", name, elf.ST_TYPE(s.Info), elf.ST_BIND(s.Info), s.Size)
+		}
+	}
+	if s := byName["reset_vector"]; s.Value != 0xfffffff0 || s.Size > 16 {
+		t.Errorf("reset_vector = %#x+%d, want 0xfffffff0, at most 16 bytes", s.Value, s.Size)
+	}
+	// Every other function and object of the image lies in its code and
+	// data, 0xf0000-0xfffef, and no two overlap.
+	var inImage []elf.Symbol
+	for _, s := range byName {
+		typ := elf.ST_TYPE(s.Info)
+		if typ != elf.STT_FUNC && typ != elf.STT_OBJECT || s.Section == elf.SHN_ABS || s.Name == "reset_vector" {
+			continue
+		}
+		if s.Size == 0 || s.Value < fwBase || s.Value+s.Size > fwBase+0xfff0 {
+			t.Errorf("%s = %#x+%d, outside the image's code and data at 0xf0000-0xfffef", s.Name, s.Value, s.Size)
+		}
+		inImage = append(inImage, s)
+	}
+	slices.SortFunc(inImage, func(a, b elf.Symbol) int { return int(a.Value) - int(b.Value) })
+	for i := 1; i < len(inImage); i++ {
+		if a, b := inImage[i-1], inImage[i]; a.Value+a.Size > b.Value {
+			t.Errorf("%s (%#x+%d) overlaps %s (%#x)", a.Name, a.Value, a.Size, b.Name, b.Value)
+		}
+	}
+	if len(inImage) < len(demoFuncs)-1 {
+		t.Errorf("%d symbols in the image, want at least the %d functions", len(inImage), len(demoFuncs)-1)
+	}
+
+	// The variables: 4-byte objects at fixed RAM addresses below the stack.
+	for i, name := range demoVars {
+		s := byName[name]
+		want := uint64(DemoTicksAddr + 4*i)
+		if elf.ST_TYPE(s.Info) != elf.STT_OBJECT || s.Section != elf.SHN_ABS || s.Value != want || s.Size != 4 {
+			t.Errorf("%s: %+v, want a 4-byte absolute object at %#x", name, s, want)
+		}
+		if s.Value+s.Size > 0x7c00 {
+			t.Errorf("%s at %#x is not below the stack", name, s.Value)
+		}
+	}
+	// The constants the source and package samples share.
+	for _, c := range []struct {
+		sym  string
+		want uint64
+	}{
+		{"PIT_DIVISOR", DemoPITDivisor}, {"REPORT_EVERY", DemoReportTicks}, {"DATA_BASE", DemoTicksAddr},
+		{"PIO_PORT", BenchPIOPort}, {"MMIO_ADDR", BenchMMIOAddr}, {"DOORBELL_PORT", BenchDoorbellPort},
+		{"PIO_WINDOW", BenchPIOWindowPort}, {"WINDOW", BenchWindowAddr}, {"FLUSH_PORT", BenchFlushPort},
+	} {
+		if s, ok := byName[c.sym]; !ok || s.Value != c.want {
+			t.Errorf("%s = %#x (found %v), want %#x", c.sym, s.Value, ok, c.want)
+		}
+	}
+	if hz := (1193182 + DemoPITDivisor/2) / DemoPITDivisor; hz != DemoTimerHz {
+		t.Errorf("PIT divisor %d gives %d Hz, want %d", DemoPITDivisor, hz, DemoTimerHz)
+	}
+
+	le32 := func(v uint64) []byte { return binary.LittleEndian.AppendUint32(nil, uint32(v)) }
+	for _, code := range []struct {
+		what  string
+		bytes []byte
+	}{
+		{"ljmpl $0x08, $prot_mode_entry (16-bit code)", append(append([]byte{0x66, 0xea}, le32(byName["prot_mode_entry"].Value)...), 0x08, 0)},
+		{"movl $timer_handler, %eax (the gate of vector 0x20)", append([]byte{0xb8}, le32(byName["timer_handler"].Value)...)},
+		{"movl $spurious_handler, %eax (the gates of 0x21-0x2f)", append([]byte{0xb8}, le32(byName["spurious_handler"].Value)...)},
+	} {
+		if !bytes.Contains(bin, code.bytes) {
+			t.Errorf("no %s (% x) in demo.bin", code.what, code.bytes)
+		}
+	}
+	if pe, ml := byName["prot_mode_entry"], byName["main_loop"]; pe.Value+pe.Size != ml.Value {
+		t.Errorf("prot_mode_entry (%#x+%d) does not fall through into main_loop (%#x)", pe.Value, pe.Size, ml.Value)
+	}
+	// The timer handler counts at DemoTicksAddr: incl ticks.
+	th := byName["timer_handler"].Value - fwBase
+	if want := append([]byte{0xff, 0x05}, le32(DemoTicksAddr)...); !bytes.HasPrefix(bin[th:], want) {
+		t.Errorf("timer_handler starts % x, want incl %#x (% x)", bin[th:th+6], DemoTicksAddr, want)
+	}
+
+	// The README's tables give these addresses.
+	readme, err := os.ReadFile("demo/README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range append(slices.Clone(demoFuncs), demoVars...) {
+		row := fmt.Sprintf("| `%s` | %#X |", name, byName[name].Value)
+		row = strings.Replace(row, "0X", "0x", 1)
+		if !bytes.Contains(readme, []byte(row)) {
+			t.Errorf("demo/README.md has no row starting %q", row)
+		}
+	}
+}
+
+// TestDemoForever checks that the demo, and only the demo, runs until it
+// is stopped: it promises its banner and never writes to port 0xf4.
+func TestDemoForever(t *testing.T) {
+	for _, name := range Names() {
+		if out, _ := Expect(name); out.Forever != (name == "demo") {
+			t.Errorf("Expect(%q).Forever = %v", name, out.Forever)
+		}
+	}
+	out, _ := Expect("demo")
+	if out.ExitStatus != 0 || out.TripleFault || !strings.HasPrefix(out.Serial, "demo: ") || !strings.HasSuffix(out.Serial, "\n") {
+		t.Errorf("Expect(demo) = %+v, want a banner line and no exit", out)
+	}
+	img, _ := Image("demo")
+	code := img[:0xfff0]
+	for _, want := range []string{out.Serial, "demo: tick ", ", pio ", ", mmio "} {
+		if !bytes.Contains(code, []byte(want+"\x00")) {
+			t.Errorf("demo.bin does not hold %q", want)
+		}
+	}
+	// No out %al, $0xf4 and no 0xf4 loaded into %dx.
+	for _, exit := range [][]byte{{0xe6, 0xf4}, {0xe7, 0xf4}, {0x66, 0xba, 0xf4, 0x00}, {0xba, 0xf4, 0x00, 0x00, 0x00}} {
+		if bytes.Contains(code, exit) {
+			t.Errorf("demo.bin holds % x: a write to the debug-exit port?", exit)
+		}
+	}
+	if d := Describe("demo"); !strings.Contains(d, "runs until stopped") {
+		t.Errorf("Describe(demo) = %q does not say it runs until stopped", d)
 	}
 }
 
@@ -466,7 +631,7 @@ func TestBenchIterations(t *testing.T) {
 		})
 	}
 
-	for _, name := range []string{"fw-realmode", "modes", "hello", "pio-loop"} {
+	for _, name := range []string{"fw-realmode", "modes", "demo", "hello", "pio-loop"} {
 		img, _ := Image(name)
 		if _, err := PatchIterations(img, 1); err == nil {
 			t.Errorf("PatchIterations(%s): no error", name)

@@ -52,7 +52,9 @@ func row(rows []exitstats.Row, name string) *exitstats.Row {
 }
 
 // TestSamples runs every embedded sample and checks its serial output
-// and how it ends against what the sample promises.
+// and how it ends against what the sample promises. A sample that runs
+// forever (the demo) runs for a few seconds, is stopped by the time
+// limit, and must have begun its output as promised.
 func TestSamples(t *testing.T) {
 	for _, name := range samples.Names() {
 		t.Run(name, func(t *testing.T) {
@@ -66,6 +68,19 @@ func TestSamples(t *testing.T) {
 			}
 			if name == "pio-loop" {
 				image, _ = samples.PIOLoopImage(500)
+			}
+			if want.Forever {
+				stop, out, rows := runImage(t, vmm.Config{}, image, 3*time.Second)
+				if stop.Kind != vmm.StopTimeout {
+					t.Fatalf("stop %v, want the timeout: the sample runs forever", &stop)
+				}
+				if !strings.HasPrefix(out, want.Serial) {
+					t.Errorf("console %q, want it to begin %q", out, want.Serial)
+				}
+				if r := row(rows, "IO 0xf4 debug-exit"); r != nil {
+					t.Errorf("debug-exit row %+v, want none", r)
+				}
+				return
 			}
 			stop, out, rows := runImage(t, vmm.Config{}, image, time.Minute)
 			if out != want.Serial {
