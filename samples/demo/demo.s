@@ -16,8 +16,9 @@
 #     "demo: tick 1234, pio 5678, mmio 910\n".
 #
 # It never writes to the debug-exit port. With kvmscope's default host
-# extensions that is about 5 user-space exits per tick (the port and MMIO
-# bursts and the flush) plus 2 per character printed: some 650 a second.
+# extensions that is 5 user-space exits per round (the port and MMIO
+# bursts and the flush) plus 2 per character printed: some 550-650 a
+# second (fewer rounds than ticks when a round outlasts a tick).
 # The timer, the interrupts, the EOIs, the HLTs, the cpuids, the doorbell
 # (ioeventfd) and the window writes (coalesced MMIO and PIO) stay in the
 # kernel; switch an extension off and its exits come to kvmscope.
