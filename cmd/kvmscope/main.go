@@ -31,6 +31,7 @@ var commands = []command{
 	{"bench", "measure exit costs with each host extension on and off", cmdBench},
 	{"probe", "report what this host's KVM offers", cmdProbe},
 	{"samples", "list the embedded sample guests", cmdSamples},
+	{"tui", "watch and drive a guest live in the terminal UI", cmdTUI},
 }
 
 func main() {
