@@ -7,7 +7,7 @@ HAVE_KVM := $(shell [ -c /dev/kvm ] && [ -w /dev/kvm ] && echo yes)
 # Inside kvmbox when this machine has no /dev/kvm.
 IN_KVM  := $(if $(HAVE_KVM),,$(KVMBOX) -t 600 -w $(CURDIR) --)
 
-.PHONY: all build setup run test test-host test-kvm bench fuzz samples vet fmt-check clean
+.PHONY: all build setup run test test-host test-kvm bench fuzz samples linux-sample vet fmt-check clean
 
 all: build
 
@@ -50,6 +50,12 @@ fuzz:
 
 samples:
 	$(MAKE) -C samples
+
+# The Linux guest (samples/linux): the kernel of `kvmbox setup` and a busybox
+# initramfs, into samples/linux/build (not committed); run it with
+# `kvmscope run sample:linux`.
+linux-sample:
+	$(GO) run ./samples/linux/mkinitramfs -o samples/linux/build
 
 clean:
 	rm -rf bin

@@ -25,6 +25,12 @@ type Config struct {
 	// (0: KVM's own default).
 	HaltPollNS uint64
 
+	// Cmdline and Initrd are a Linux kernel's command line ("" means
+	// boot.DefaultCmdline) and initial RAM disk (nil: none). Load refuses
+	// them for an image that is not a Linux kernel.
+	Cmdline string
+	Initrd  []byte
+
 	// StartPaused parks every vCPU before its first instruction.
 	StartPaused bool
 	// Debug, when set, receives debug exits and parks (package debug).

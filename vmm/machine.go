@@ -180,7 +180,7 @@ func (m *Machine) Load(image []byte) (*boot.Image, error) {
 	if m.image != nil {
 		return nil, errors.New("machine already has an image")
 	}
-	img, err := boot.Load(image, m.ram)
+	img, err := boot.LoadWith(image, m.ram, m.bootOptions())
 	if err != nil {
 		return nil, err
 	}

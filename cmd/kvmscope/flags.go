@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/kvmscope/kvmscope/vmm"
+	"github.com/kvmscope/kvmscope/vmm/boot"
 )
 
 // machineFlags are the flags that describe the machine, shared by the
@@ -19,6 +20,8 @@ type machineFlags struct {
 	kernel  string
 	timeout time.Duration
 	ext     string
+	initrd  string // Linux: initial RAM disk file
+	append  string // Linux: kernel command line
 }
 
 func (f *machineFlags) register(fs *flag.FlagSet) {
@@ -26,6 +29,8 @@ func (f *machineFlags) register(fs *flag.FlagSet) {
 	fs.IntVar(&f.cpus, "cpus", 1, "number of vCPUs")
 	fs.StringVar(&f.kernel, "kernel", "", "guest image (same as the IMAGE argument)")
 	fs.DurationVar(&f.timeout, "timeout", 0, "stop the guest after this long (e.g. 30s); 0 for no limit")
+	fs.StringVar(&f.initrd, "initrd", "", "Linux kernel: initial RAM disk FILE (a cpio archive, plain or compressed)")
+	fs.StringVar(&f.append, "append", "", "Linux kernel: the command line (default \""+boot.DefaultCmdline+"\")")
 	fs.StringVar(&f.ext, "ext", "default", "host extensions: all, none, default, or a list like -ioeventfd,+hlt-passthrough\n(irqchip, ioeventfd, coalesced-mmio, coalesced-pio, hlt-passthrough, halt-poll)")
 }
 
@@ -42,7 +47,34 @@ func (f *machineFlags) config(console io.Writer) (vmm.Config, error) {
 	if f.timeout < 0 {
 		return vmm.Config{}, fmt.Errorf("--timeout %v: negative", f.timeout)
 	}
+	cfg.Cmdline = f.append
+	if f.initrd != "" {
+		if cfg.Initrd, err = readInitrd(f.initrd); err != nil {
+			return vmm.Config{}, err
+		}
+	}
 	return cfg, nil
+}
+
+// readInitrd reads --initrd's file.
+func readInitrd(name string) ([]byte, error) {
+	data, err := os.ReadFile(name)
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		return nil, fmt.Errorf("--initrd %s: no such file", name)
+	case err != nil:
+		return nil, fmt.Errorf("--initrd %s: %w", name, err)
+	case len(data) == 0:
+		return nil, fmt.Errorf("--initrd %s: empty file", name)
+	}
+	return data, nil
+}
+
+// isSet reports whether the flag was given on the command line.
+func isSet(fs *flag.FlagSet, name string) bool {
+	set := false
+	fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })
+	return set
 }
 
 // newFlagSet makes a command's flag set. It prints nothing by itself:

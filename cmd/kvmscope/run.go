@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -10,6 +11,7 @@ import (
 	"syscall"
 
 	"github.com/kvmscope/kvmscope/debug"
+	linuxsample "github.com/kvmscope/kvmscope/samples/linux"
 	"github.com/kvmscope/kvmscope/vmm"
 	"github.com/kvmscope/kvmscope/vmm/exitstats"
 	"github.com/kvmscope/kvmscope/vmm/kvm"
@@ -33,6 +35,11 @@ func cmdRun(args []string) int {
 	name, err := imageArg(pos, mf.kernel)
 	if err != nil {
 		return badInput("%v", err)
+	}
+	if name == linuxSampleName {
+		if name, err = linuxSample(fs, &mf, &cfg); err != nil {
+			return badInput("%v", err)
+		}
 	}
 	image, err := readImage(name)
 	if err != nil {
@@ -89,6 +96,35 @@ func cmdRun(args []string) int {
 		}
 	}
 	return report(os.Stderr, &stop, m, mf.timeout)
+}
+
+// linuxSampleName is the Linux guest of samples/linux, built by `make
+// linux-sample` rather than embedded.
+const linuxSampleName = "sample:linux"
+
+// linuxSample finds the built Linux sample and returns its kernel's path,
+// giving cfg the sample's initrd, command line and memory size where the
+// flags did not set them.
+func linuxSample(fs *flag.FlagSet, mf *machineFlags, cfg *vmm.Config) (string, error) {
+	s, err := linuxsample.Find()
+	if err != nil {
+		return "", err
+	}
+	if mf.initrd == "" {
+		if cfg.Initrd, err = readInitrd(s.Initrd); err != nil {
+			return "", err
+		}
+	}
+	if mf.append == "" {
+		cfg.Cmdline = linuxsample.Cmdline
+	}
+	if !isSet(fs, "mem") {
+		cfg.MemSize = linuxsample.MemSize
+		if err := cfg.Validate(); err != nil {
+			return "", err
+		}
+	}
+	return s.Kernel, nil
 }
 
 // report says why the guest stopped, when that is not simply its own

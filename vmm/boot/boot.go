@@ -16,6 +16,10 @@ const (
 	ELF64
 	// ELF32 is a static i386 ELF executable, entered in flat protected mode.
 	ELF32
+	// BzImage is a Linux kernel booted by the x86 boot protocol.
+	BzImage
+	// PVH is an ELF Linux kernel (vmlinux) booted through its PVH entry.
+	PVH
 )
 
 // String names the format for messages.
@@ -27,6 +31,10 @@ func (f Format) String() string {
 		return "ELF64"
 	case ELF32:
 		return "ELF32"
+	case BzImage:
+		return "Linux bzImage"
+	case PVH:
+		return "Linux vmlinux (PVH)"
 	}
 	return fmt.Sprintf("Format(%d)", int(f))
 }
@@ -45,7 +53,11 @@ type Image struct {
 	Format  Format
 	Entry   Entry
 	Regions []Region // besides RAM
+	Linux   *Linux   // what a Linux kernel was handed; nil for other formats
 }
+
+// IsLinux reports whether the image is a Linux kernel.
+func (img *Image) IsLinux() bool { return img.Linux != nil }
 
 // ErrNotSupported is wrapped by the error for an image that is recognised
 // but whose boot protocol is not implemented yet, so that a caller can tell
@@ -56,8 +68,16 @@ var elfMagic = []byte("\x7fELF")
 
 // Load recognises the image and writes it into ram (guest-physical memory
 // starting at GPA 0; len(ram) is the RAM below the 32-bit PCI hole, at most
-// 3 GiB). It writes only inside len(ram), even if ram has spare capacity.
+// 3 GiB). It writes only inside len(ram), even if ram has spare capacity,
+// and nothing at all when it refuses the image. A Linux kernel gets the
+// default Options: DefaultCmdline, no initrd, one vCPU, no APICs.
 func Load(image []byte, ram []byte) (*Image, error) {
+	return LoadWith(image, ram, Options{})
+}
+
+// LoadWith is Load with a Linux kernel's inputs. An image that is not a
+// Linux kernel is refused when opts carry a command line or an initrd.
+func LoadWith(image []byte, ram []byte, opts Options) (*Image, error) {
 	// Cap the slice so that no reslicing below can reach past len(ram)
 	// into memory the caller did not hand over.
 	ram = ram[:len(ram):len(ram)]
@@ -66,12 +86,21 @@ func Load(image []byte, ram []byte) (*Image, error) {
 	}
 	switch {
 	case isBzImage(image):
-		return nil, bzImageError(image)
+		return loadBzImage(image, ram, opts)
 	case bytes.HasPrefix(image, elfMagic):
-		return loadELF(image, ram)
+		return loadELF(image, ram, opts)
 	default:
+		if opts.linuxOnly() {
+			return nil, errLinuxOnly(Firmware)
+		}
 		return loadFirmware(image, ram)
 	}
+}
+
+// errLinuxOnly refuses a command line or initrd for an image that is not
+// a Linux kernel.
+func errLinuxOnly(f Format) error {
+	return fmt.Errorf("a kernel command line and an initrd are for Linux kernels (a bzImage, or a vmlinux with a PVH note); this image is %s", f)
 }
 
 // maxRAM is the RAM that fits below the 32-bit PCI hole at 3 GiB. More

@@ -15,18 +15,35 @@ type span struct {
 // (at their physical addresses) and prepares its entry state. Every check
 // runs before the first write, so a refused image leaves ram untouched.
 //
+// A Linux vmlinux with a PVH entry note is booted through it (pvh.go); one
+// without is refused, since its ELF entry point expects the boot
+// protocol's state, not a bare executable's.
+//
 // An ELF32 carrying a multiboot header is loaded like any other ELF32, by
 // its program headers; see setupProtMode for what it does not get yet.
-func loadELF(image, ram []byte) (*Image, error) {
+func loadELF(image, ram []byte, opts Options) (*Image, error) {
 	h, err := readELFHeader(image)
 	if err != nil {
 		return nil, err
 	}
 	progs := readProgs(image, h)
+	notes, err := readKernelNotes(image, progs)
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case notes.hasPVH:
+		return loadPVH(image, ram, progs, notes.pvhEntry, opts)
+	case notes.linux:
+		return nil, fmt.Errorf("Linux vmlinux without a PVH entry note (XEN_ELFNOTE_PHYS32_ENTRY, from CONFIG_PVH=y): boot its bzImage instead")
+	}
 
 	format, reserved := ELF64, longModeReserved
 	if h.class == elf.ELFCLASS32 {
 		format, reserved = ELF32, protModeReserved
+	}
+	if opts.linuxOnly() {
+		return nil, errLinuxOnly(format)
 	}
 	ramSize := uint64(len(ram))
 	for _, r := range reserved {
@@ -35,7 +52,27 @@ func loadELF(image, ram []byte) (*Image, error) {
 				sizeString(ramSize), r.what, r.start, r.end)
 		}
 	}
+	loads, err := loadSegments(image, progs, ramSize, reserved)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkEntry(h.entry, loads); err != nil {
+		return nil, err
+	}
 
+	copySegments(ram, image, loads)
+	var entry Entry
+	if format == ELF64 {
+		entry = setupLongMode(ram, h.entry, elfSelectors)
+	} else {
+		entry = setupProtMode(ram, h.entry, elfSelectors)
+	}
+	return &Image{Format: format, Entry: entry}, nil
+}
+
+// loadSegments checks the program headers and returns the PT_LOAD
+// segments with contents.
+func loadSegments(image []byte, progs []elf.ProgHeader, ramSize uint64, reserved []span) ([]elf.ProgHeader, error) {
 	var loads []elf.ProgHeader
 	for i, p := range progs {
 		switch p.Type {
@@ -53,21 +90,15 @@ func loadELF(image, ram []byte) (*Image, error) {
 	if len(loads) == 0 {
 		return nil, fmt.Errorf("ELF has no PT_LOAD segment with contents: nothing to load")
 	}
-	if err := checkEntry(h.entry, loads); err != nil {
-		return nil, err
-	}
+	return loads, nil
+}
 
+// copySegments copies checked segments into RAM and clears their bss.
+func copySegments(ram, image []byte, loads []elf.ProgHeader) {
 	for _, p := range loads {
 		copy(ram[p.Paddr:p.Paddr+p.Filesz], image[p.Off:p.Off+p.Filesz])
 		clear(ram[p.Paddr+p.Filesz : p.Paddr+p.Memsz])
 	}
-	var entry Entry
-	if format == ELF64 {
-		entry = setupLongMode(ram, h.entry)
-	} else {
-		entry = setupProtMode(ram, h.entry)
-	}
-	return &Image{Format: format, Entry: entry}, nil
 }
 
 // checkSegment refuses a PT_LOAD segment that cannot be copied as it is:

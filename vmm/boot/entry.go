@@ -13,7 +13,12 @@ type Entry struct {
 	Mode  string // "real", "protected", "long": for messages
 	Reset bool   // true: keep the vCPU's architectural reset state (F000:FFF0); Setup does nothing
 
-	RIP  uint64
+	RIP uint64
+	// RSI and RBX carry a boot protocol's pointer: the Linux zero page
+	// (boot_params) in RSI, the PVH start info in EBX. Every other
+	// general-purpose register starts at zero.
+	RSI, RBX uint64
+
 	CR0  uint64
 	CR3  uint64 // the PML4 in long mode, 0 with paging off
 	CR4  uint64
@@ -44,6 +49,8 @@ func (e *Entry) Setup(regs *kvm.Regs, sregs *kvm.Sregs) {
 	}
 	*regs = kvm.Regs{
 		RIP:    e.RIP,
+		RSI:    e.RSI,
+		RBX:    e.RBX,
 		RFLAGS: kvm.RFLAGS_FIXED,
 	}
 

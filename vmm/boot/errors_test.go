@@ -45,8 +45,8 @@ func TestLoadErrors(t *testing.T) {
 		{"empty image", nil, 0, "firmware image is empty"},
 		{"firmware over 16 MiB", make([]byte, 16<<20+1), 0, "firmware image of 16777217 bytes is larger than the 16 MiB below 4 GiB"},
 		{"firmware RAM under 1 MiB", make([]byte, 4096), mib - 4096, "guest RAM of 1020 KiB is smaller than the 1 MiB"},
-		{"bzImage", bzImageHeader(0x020f), 0, "Linux bzImage (boot protocol 2.15): not supported yet"},
-		{"old bzImage", bzImageHeader(0x0204), 0, "Linux bzImage (boot protocol 2.04): not supported yet"},
+		{"bzImage header only", bzImageHeader(0x020f), 0, "truncated bzImage: 4 setup sectors end at 0xa00, the file has 1024 bytes"},
+		{"old bzImage", bzImageHeader(0x0204), 0, "Linux bzImage with boot protocol 2.04: kvmscope boots protocol 2.10 (Linux 2.6.31) and later: not supported yet"},
 
 		{"truncated identification", []byte("\x7fELF\x02\x01"), 0, "truncated ELF header: 6 bytes, shorter than the 16-byte identification"},
 		{"truncated ELF64 header", s64.bytes()[:40], 0, "truncated ELF header: 40 bytes, want 64 for ELFCLASS64"},
@@ -112,8 +112,8 @@ func TestLoadErrors(t *testing.T) {
 	}
 }
 
-func TestBzImageIsNotSupported(t *testing.T) {
-	_, err := Load(bzImageHeader(0x020f), make([]byte, 4<<20))
+func TestOldBzImageIsNotSupported(t *testing.T) {
+	_, err := Load(bzImageHeader(0x0209), make([]byte, 4<<20))
 	if !errors.Is(err, ErrNotSupported) {
 		t.Fatalf("error %v does not wrap ErrNotSupported", err)
 	}

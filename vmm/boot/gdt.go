@@ -6,10 +6,10 @@ import (
 	"github.com/kvmscope/kvmscope/vmm/kvm"
 )
 
-// Where the loader puts its GDT and TSS for ELF entries, and the selectors
-// of the descriptors in it. The TSS is never used for a task switch; it
-// exists because the CPU (and KVM/SVM's entry checks) want TR to name a
-// present, busy TSS in protected and long mode.
+// Where the loader puts its GDT and TSS, and the selectors of the
+// descriptors in it for ELF entries. The TSS is never used for a task
+// switch; it exists because the CPU (and KVM/SVM's entry checks) want TR to
+// name a present, busy TSS in protected and long mode.
 const (
 	gdtAddr = 0x500
 	tssAddr = 0x600
@@ -19,6 +19,12 @@ const (
 	dataSelector = 0x10
 	tssSelector  = 0x18
 
+	// The Linux boot protocol's entries want __BOOT_CS and __BOOT_DS
+	// (Documentation/arch/x86/boot.rst); the TSS follows them.
+	linuxCodeSelector = 0x10
+	linuxDataSelector = 0x18
+	linuxTSSSelector  = 0x20
+
 	// Descriptor types: code execute/read and data read/write, both with
 	// the accessed bit set so that loading them never makes the CPU write
 	// to the GDT; and a busy TSS (32- or 64-bit, depending on the mode).
@@ -26,42 +32,50 @@ const (
 	typeDataRW    = 0x3
 	typeBusyTSS   = 0xb
 	flatLimit     = 0xffffffff
-	gdtLimit32    = 4*8 - 1 // null, code, data, 8-byte TSS
-	gdtLimit64    = 5*8 - 1 // null, code, data, 16-byte TSS
 	gdtReservedTo = tssAddr + tssSize
 )
 
+// selectors names the three descriptors of one GDT layout.
+type selectors struct{ code, data, tss uint16 }
+
+var (
+	elfSelectors   = selectors{codeSelector, dataSelector, tssSelector}
+	linuxSelectors = selectors{linuxCodeSelector, linuxDataSelector, linuxTSSSelector}
+)
+
 // flatData is the 4 GiB read/write data segment both entry modes use.
-func flatData() kvm.Segment {
+func flatData(sel uint16) kvm.Segment {
 	return kvm.Segment{
-		Limit: flatLimit, Selector: dataSelector, Type: typeDataRW,
+		Limit: flatLimit, Selector: sel, Type: typeDataRW,
 		Present: 1, DB: 1, S: 1, G: 1,
 	}
 }
 
 // busyTSS is the task register for the TSS at tssAddr.
-func busyTSS() kvm.Segment {
+func busyTSS(sel uint16) kvm.Segment {
 	return kvm.Segment{
-		Base: tssAddr, Limit: tssSize - 1, Selector: tssSelector,
+		Base: tssAddr, Limit: tssSize - 1, Selector: sel,
 		Type: typeBusyTSS, Present: 1,
 	}
 }
 
-// writeGDT writes the null, code, data and TSS descriptors at gdtAddr and
-// clears the TSS, returning the GDTR that points at them. In long mode a
-// system descriptor is 16 bytes, its second half holding base bits 63:32.
+// writeGDT writes the code, data and TSS descriptors at gdtAddr, each at
+// its segment's selector, the slots below them null, and clears the TSS,
+// returning the GDTR that points at them. The TSS descriptor comes last. In
+// long mode a system descriptor is 16 bytes, its second half holding base
+// bits 63:32.
 func writeGDT(ram []byte, code, data, tss kvm.Segment, long bool) kvm.DTable {
-	limit := uint16(gdtLimit32)
+	limit := tss.Selector + 8 - 1
 	if long {
-		limit = gdtLimit64
+		limit += 8
 	}
 	gdt := ram[gdtAddr : gdtAddr+uint64(limit)+1]
 	clear(gdt)
-	binary.LittleEndian.PutUint64(gdt[codeSelector:], descriptor(code))
-	binary.LittleEndian.PutUint64(gdt[dataSelector:], descriptor(data))
-	binary.LittleEndian.PutUint64(gdt[tssSelector:], descriptor(tss))
+	binary.LittleEndian.PutUint64(gdt[code.Selector:], descriptor(code))
+	binary.LittleEndian.PutUint64(gdt[data.Selector:], descriptor(data))
+	binary.LittleEndian.PutUint64(gdt[tss.Selector:], descriptor(tss))
 	if long {
-		binary.LittleEndian.PutUint64(gdt[tssSelector+8:], tss.Base>>32)
+		binary.LittleEndian.PutUint64(gdt[tss.Selector+8:], tss.Base>>32)
 	}
 	clear(ram[tssAddr : tssAddr+tssSize])
 	// I/O map base at the limit: no I/O permission bitmap.

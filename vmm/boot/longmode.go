@@ -43,18 +43,18 @@ func writePageTables(ram []byte) {
 }
 
 // code64 is the 64-bit code segment: L=1 and D=0, as long mode requires.
-func code64() kvm.Segment {
+func code64(sel uint16) kvm.Segment {
 	return kvm.Segment{
-		Limit: flatLimit, Selector: codeSelector, Type: typeCodeXR,
+		Limit: flatLimit, Selector: sel, Type: typeCodeXR,
 		Present: 1, S: 1, L: 1, G: 1,
 	}
 }
 
 // setupLongMode writes the GDT, TSS and page tables into ram and returns
 // the entry state for a 64-bit image entered at rip. The caller has checked
-// that ram covers longModeReserved.
-func setupLongMode(ram []byte, rip uint64) Entry {
-	code, data, tr := code64(), flatData(), busyTSS()
+// that ram covers longModeReserved. sel chooses the GDT layout.
+func setupLongMode(ram []byte, rip uint64, sel selectors) Entry {
+	code, data, tr := code64(sel.code), flatData(sel.data), busyTSS(sel.tss)
 	gdt := writeGDT(ram, code, data, tr, true)
 	writePageTables(ram)
 	return Entry{

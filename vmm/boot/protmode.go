@@ -8,9 +8,9 @@ var protModeReserved = []span{
 }
 
 // code32 is the flat 4 GiB 32-bit code segment.
-func code32() kvm.Segment {
+func code32(sel uint16) kvm.Segment {
 	return kvm.Segment{
-		Limit: flatLimit, Selector: codeSelector, Type: typeCodeXR,
+		Limit: flatLimit, Selector: sel, Type: typeCodeXR,
 		Present: 1, DB: 1, S: 1, G: 1,
 	}
 }
@@ -22,8 +22,8 @@ func code32() kvm.Segment {
 // Multiboot images are loaded this way too, by their program headers; the
 // multiboot information structure (EBX) and magic (EAX) are not provided
 // yet, so such an image sees EAX=0 and must not rely on them.
-func setupProtMode(ram []byte, eip uint64) Entry {
-	code, data, tr := code32(), flatData(), busyTSS()
+func setupProtMode(ram []byte, eip uint64, sel selectors) Entry {
+	code, data, tr := code32(sel.code), flatData(sel.data), busyTSS(sel.tss)
 	gdt := writeGDT(ram, code, data, tr, false)
 	return Entry{
 		Mode: "protected",
