@@ -280,6 +280,7 @@ func loadBzImage(image, ram []byte, opts Options) (*Image, error) {
 		proto += ", 32-bit entry"
 	}
 	entry.RSI = zeroPageAddr
+	entry.NoLocalAPIC = !opts.APIC
 	return &Image{
 		Format: BzImage,
 		Entry:  entry,

@@ -28,11 +28,18 @@ type Entry struct {
 	CS   kvm.Segment
 	Data kvm.Segment // loaded into DS, ES, FS, GS and SS
 	TR   kvm.Segment
+
+	// NoLocalAPIC disables the vCPU's local APIC in IA32_APIC_BASE, for a
+	// machine without one (no in-kernel irqchip). KVM derives CPUID's APIC
+	// bit from that MSR's enable bit, so without this a kernel would see an
+	// APIC that is not there, whatever CPUID was set to.
+	NoLocalAPIC bool
 }
 
 // Setup changes the vCPU's registers (as read from KVM after creation) to
 // the entry state. It edits rather than builds them so that what the loader
-// does not own (APIC base, CR8, pending interrupts) keeps KVM's values.
+// does not own (APIC base, unless NoLocalAPIC, CR8, pending interrupts)
+// keeps KVM's values.
 //
 // The VMM applies it to vCPU 0 before the first KVM_RUN: KVM_GET_REGS and
 // KVM_GET_SREGS, Setup, then KVM_SET_SREGS and KVM_SET_REGS (KVM checks
@@ -65,6 +72,9 @@ func (e *Entry) Setup(regs *kvm.Regs, sregs *kvm.Sregs) {
 	sregs.GDT = e.GDT
 	sregs.IDT = kvm.DTable{}
 
+	if e.NoLocalAPIC {
+		sregs.APICBase = 0
+	}
 	sregs.CR0 = e.CR0
 	sregs.CR2 = 0
 	sregs.CR3 = e.CR3

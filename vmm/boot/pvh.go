@@ -136,6 +136,7 @@ func loadPVH(image, ram []byte, progs []elf.ProgHeader, entry uint64, opts Optio
 
 	e := setupProtMode(ram, entry, elfSelectors)
 	e.RBX = pvhInfoAddr
+	e.NoLocalAPIC = !opts.APIC
 	return &Image{
 		Format: PVH,
 		Entry:  e,
