@@ -44,24 +44,30 @@ func (s *Session) Resume(actions []Resume) error {
 	if !go1 {
 		return fmt.Errorf("resume: every vcpu would stay stopped")
 	}
-	// Arm each vCPU on its own thread while it is still parked.
-	for id, st := range s.vcpus {
-		if err := s.armLocked(id, st, plan[id]); err != nil {
-			return err
-		}
-	}
+	// Arm each vCPU on its own thread, and let it go in the same hand-off.
 	s.plantLocked()
-	if sregs, err := s.sregsLocked(0); err == nil {
-		s.snapshotWatchesLocked(&sregs)
-	}
 	s.running = true
 	s.pending = nil
 	for id, st := range s.vcpus {
-		if plan[id] == ActionStay {
-			continue
+		a := plan[id]
+		arm := func(kv *kvm.VCPU) error { return s.arm(kv, st, a) }
+		if id == 0 && len(s.wps) > 0 {
+			arm = func(kv *kvm.VCPU) error {
+				if err := s.arm(kv, st, a); err != nil {
+					return err
+				}
+				s.snapshotWatchesLocked(&st.sregs)
+				return nil
+			}
 		}
-		st.parked = false
-		if err := st.v.Continue(); err != nil {
+		var err error
+		if a == ActionStay {
+			err = st.v.Do(arm)
+		} else {
+			st.parked = false
+			err = st.v.ContinueAfter(arm)
+		}
+		if err != nil {
 			return fmt.Errorf("resume vcpu %d: %w", id, err)
 		}
 	}
@@ -70,22 +76,23 @@ func (s *Session) Resume(actions []Resume) error {
 
 var errAlreadyRunning = fmt.Errorf("the machine is already running")
 
-// armLocked sets a parked vCPU's guest-debug state for its action.
-func (s *Session) armLocked(id int, st *vcpuState, a Action) error {
-	var sregs kvm.Sregs
+// arm sets a parked vCPU's guest-debug state for its action. It runs on
+// the vCPU's thread while Resume holds the session's lock.
+func (s *Session) arm(kv *kvm.VCPU, st *vcpuState, a Action) error {
 	var regs kvm.Regs
-	if err := st.v.Do(func(kv *kvm.VCPU) error {
+	if r, sr, ok := st.v.ExitState(); ok && !st.regsWritten {
+		regs, st.sregs = *r, *sr
+	} else {
 		if err := kv.GetRegs(&regs); err != nil {
 			return err
 		}
-		return kv.GetSregs(&sregs)
-	}); err != nil {
-		return err
+		if err := kv.GetSregs(&st.sregs); err != nil {
+			return err
+		}
 	}
-	pc := CodeAddress(&regs, &sregs)
-	noExecDR := s.probe.TCG && sregs.CS.Base != 0 && ModeOf(&regs, &sregs) != ModeLong64
+	pc := CodeAddress(&regs, &st.sregs)
+	noExecDR := s.probe.TCG && st.sregs.CS.Base != 0 && ModeOf(&regs, &st.sregs) != ModeLong64
 	slots, stepping := s.debugPlanLocked(noExecDR)
-	st.sregs = sregs
 	st.action = a
 	st.dr = slots
 	st.stepping = stepping && a == ActionContinue
@@ -99,12 +106,17 @@ func (s *Session) armLocked(id int, st *vcpuState, a Action) error {
 	armed := slots
 	if st.stepOver {
 		armed = withoutExec(slots)
+		for _, bp := range s.bps.list {
+			if bp.planted && bp.addr == pc {
+				s.unplantLocked(bp) // replanted when the step is done
+			}
+		}
 	}
 	d := guestDebug(armed, int3, step, s.stepIRQ && s.probe.BlockIRQ)
 	if a == ActionStay {
 		d = guestDebug(slots, int3, false, false)
 	}
-	return st.v.Do(func(kv *kvm.VCPU) error { return kv.SetGuestDebug(&d) })
+	return kv.SetGuestDebug(&d)
 }
 
 func withoutExec(slots [4]debugSlot) [4]debugSlot {
@@ -244,14 +256,14 @@ func (s *Session) watchHit(v *vmm.VCPU, w *watchpoint) bool {
 }
 
 // plantLocked writes int3 over every software breakpoint, translating
-// each through vCPU 0's current mode; a breakpoint whose address is not
-// mapped yet stays unplanted (and so, on this host, is not hit).
+// each through vCPU 0's mode as of its last stop; a breakpoint whose
+// address is not mapped yet stays unplanted (and so is not hit).
 func (s *Session) plantLocked() {
 	if !s.probe.Int3 {
 		return
 	}
-	var sregs kvm.Sregs
-	if s.vcpus[0].v.Do(func(kv *kvm.VCPU) error { return kv.GetSregs(&sregs) }) != nil {
+	sregs, err := s.sregsLocked(0)
+	if err != nil {
 		return
 	}
 	for _, bp := range s.bps.list {

@@ -67,6 +67,9 @@ type vcpuState struct {
 	// and control registers when it was last resumed or read.
 	lastStepOver uint64
 	sregs        kvm.Sregs
+	// regsWritten says the debugger set registers since the vCPU's last
+	// exit, so kvm_run's copy of them is stale.
+	regsWritten bool
 }
 
 // NewSession makes a session; Attach gives it its machine.
@@ -137,6 +140,7 @@ func (s *Session) Parked(v *vmm.VCPU) {
 	st := s.vcpus[v.ID()]
 	st.v = v
 	st.parked = true
+	st.regsWritten = false // it exited (or never ran): kvm_run's copy is current
 	if st.event != nil && s.running {
 		if s.pending == nil || s.pending.Kind == StopRequested && st.event.Kind != StopRequested {
 			s.pending = st.event
@@ -235,6 +239,7 @@ func (s *Session) SetRegisters(id int, r *Registers) error {
 	if err != nil {
 		return err
 	}
+	st.regsWritten = true
 	return st.v.Do(func(kv *kvm.VCPU) error { return writeRegisters(kv, r) })
 }
 

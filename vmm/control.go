@@ -24,11 +24,12 @@ var ErrRunning = errors.New("vcpu is running")
 // ErrMachineStopped is returned for a request to a machine that has ended.
 var ErrMachineStopped = errors.New("machine has stopped")
 
-// control is a request served by a parked vCPU on its own thread: run fn,
-// or (fn nil) leave the park and run the guest again.
+// control is a request served by a parked vCPU on its own thread: run fn
+// (if any), then, with resume and no error, leave the park.
 type control struct {
-	fn    func(kv *kvm.VCPU) error
-	reply chan error
+	fn     func(kv *kvm.VCPU) error
+	resume bool
+	reply  chan error
 }
 
 // ID is the vCPU's index.
@@ -37,6 +38,17 @@ func (v *VCPU) ID() int { return v.id }
 // KVM is the vCPU's KVM handle, for DebugHooks, which run on its thread.
 // Anywhere else, use Do.
 func (v *VCPU) KVM() *kvm.VCPU { return v.kv }
+
+// ExitState returns the registers KVM copied into kvm_run at the vCPU's
+// last exit (KVM_CAP_SYNC_REGS), sparing two ioctls; ok is false when the
+// host has no sync regs or the vCPU has not run yet. Only on the vCPU's
+// thread, and only while nothing has changed its registers since.
+func (v *VCPU) ExitState() (regs *kvm.Regs, sregs *kvm.Sregs, ok bool) {
+	if !v.syncRegs || !v.entered {
+		return nil, nil, false
+	}
+	return &v.run.Sync.Regs, &v.run.Sync.Sregs, true
+}
 
 // RequestPause asks the vCPU to park at its next exit, kicking it out of
 // the guest. It returns at once; the DebugHooks' Parked reports the park.
@@ -53,7 +65,13 @@ func (v *VCPU) Do(fn func(kv *kvm.VCPU) error) error {
 
 // Continue lets a parked vCPU run the guest again.
 func (v *VCPU) Continue() error {
-	return v.send(control{reply: make(chan error, 1)})
+	return v.send(control{reply: make(chan error, 1), resume: true})
+}
+
+// ContinueAfter runs fn on the parked vCPU's thread and, if it succeeds,
+// lets the vCPU run: one hand-off instead of Do and Continue's two.
+func (v *VCPU) ContinueAfter(fn func(kv *kvm.VCPU) error) error {
+	return v.send(control{fn: fn, reply: make(chan error, 1), resume: true})
 }
 
 func (v *VCPU) send(c control) error {
@@ -87,14 +105,18 @@ func (v *VCPU) park() bool {
 	for {
 		select {
 		case c := <-v.ctl:
-			if c.fn == nil {
+			var err error
+			if c.fn != nil {
+				err = c.fn(v.kv)
+			}
+			if c.resume && err == nil {
 				v.pauseReq.Store(false)
 				v.parked.Store(false)
 				v.run.ClearImmediateExit()
 				c.reply <- nil
 				return true
 			}
-			c.reply <- c.fn(v.kv)
+			c.reply <- err
 		case <-v.m.stopCh:
 			return false
 		}

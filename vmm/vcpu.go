@@ -150,9 +150,11 @@ func (v *VCPU) loop() *Stop {
 			u.inject(v)
 		}
 		t0 := now()
-		if v.id == 0 && !v.entered {
+		if !v.entered {
 			v.entered = true
-			v.m.firstEntry.Store(t0.UnixNano())
+			if v.id == 0 {
+				v.m.firstEntry.Store(t0.UnixNano())
+			}
 		}
 		err := v.kv.Enter()
 		t1 := now()
