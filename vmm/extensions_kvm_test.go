@@ -1,9 +1,12 @@
 package vmm_test
 
 import (
+	"context"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/kvmscope/kvmscope/internal/kvmtest"
 	"github.com/kvmscope/kvmscope/samples"
 	"github.com/kvmscope/kvmscope/vmm"
 	"github.com/kvmscope/kvmscope/vmm/exitstats"
@@ -39,6 +42,7 @@ func TestExtensionsMoveExits(t *testing.T) {
 	}{
 		{"bench-doorbell", "ioeventfd", "IO 0x500 doorbell", n},
 		{"bench-window", "coalesced-mmio", "MMIO 0xd0001000 data window", n},
+		{"bench-piowindow", "coalesced-pio", "IO 0x508 pio window", n},
 	} {
 		t.Run(c.ext, func(t *testing.T) {
 			img := benchImage(t, c.sample, n)
@@ -53,7 +57,7 @@ func TestExtensionsMoveExits(t *testing.T) {
 			if got := count(on, c.row); got != 0 {
 				t.Errorf("%s on: %d user-space exits in %q, want 0", c.ext, got, c.row)
 			}
-			if c.ext == "coalesced-mmio" {
+			if strings.HasPrefix(c.ext, "coalesced") {
 				if got := count(on, "coalesced writes (no exit)"); got != n {
 					t.Errorf("coalesced writes drained: %d, want %d", got, n)
 				}
@@ -88,5 +92,49 @@ func TestUserSpaceIRQChip(t *testing.T) {
 func TestExtNoneRefusesSMP(t *testing.T) {
 	if _, err := vmm.New(vmm.Config{MemSize: vmm.DefaultMemSize, CPUs: 2, Ext: "none"}); err == nil {
 		t.Fatal("--ext none with 2 vCPUs accepted")
+	}
+}
+
+// kernelCount runs an image and returns one of KVM's own counters.
+func kernelCount(t *testing.T, cfg vmm.Config, img []byte, name string) uint64 {
+	t.Helper()
+	kvmtest.Available(t)
+	cfg.MemSize, cfg.CPUs = vmm.DefaultMemSize, 1
+	m, err := vmm.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	if _, err := m.Load(img); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if stop := m.Run(ctx); stop.Kind != vmm.StopGuestExit {
+		t.Fatalf("stop %v", &stop)
+	}
+	ks, err := m.KernelStats()
+	if err != nil || len(ks) == 0 {
+		t.Fatalf("no kernel stats (%v): this KVM lacks the binary stats fd", err)
+	}
+	return ks[name]
+}
+
+// TestHLTExtensions: with HLT passthrough the guest's HLTs never exit;
+// with halt polling KVM polls before sleeping, and without it never does.
+func TestHLTExtensions(t *testing.T) {
+	img := benchImage(t, "bench-hlt", 20)
+	if n := kernelCount(t, vmm.Config{Ext: "+hlt-passthrough"}, img, "halt_exits"); n != 0 {
+		t.Errorf("hlt-passthrough on: %d HLT exits, want 0", n)
+	}
+	if n := kernelCount(t, vmm.Config{Ext: "-hlt-passthrough"}, img, "halt_exits"); n < 20 {
+		t.Errorf("hlt-passthrough off: %d HLT exits, want one per tick at least (20)", n)
+	}
+	if n := kernelCount(t, vmm.Config{Ext: "-halt-poll"}, img, "halt_attempted_poll"); n != 0 {
+		t.Errorf("halt-poll off: %d polls attempted, want 0", n)
+	}
+	// A poll window longer than the guest's halts (a tick is 1-4 ms in the sandbox).
+	if n := kernelCount(t, vmm.Config{Ext: "+halt-poll", HaltPollNS: 20_000_000}, img, "halt_attempted_poll"); n == 0 {
+		t.Errorf("halt-poll on: KVM never polled")
 	}
 }

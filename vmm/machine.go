@@ -49,6 +49,10 @@ type Machine struct {
 	ringKey                    exitstats.Key
 	userIRQ                    *userIRQ // without the in-kernel irqchip
 
+	// noAccounting turns exit accounting off, for the benchmark that
+	// measures what accounting costs (export_test.go); always on otherwise.
+	noAccounting bool
+
 	// firstEntry and stopped time the guest's run: from vCPU 0's first
 	// KVM_RUN to the stop request, in ns since the Unix epoch.
 	firstEntry, stoppedAt atomic.Int64

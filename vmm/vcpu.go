@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"runtime"
 	"sync/atomic"
+	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -139,6 +140,8 @@ func (v *VCPU) loop() *Stop {
 	if v.m.cfg.StartPaused && !v.park() {
 		return nil
 	}
+	acct := !v.m.noAccounting
+	var t0, t1 time.Time
 	for !v.m.stopping() {
 		if v.pauseReq.Load() {
 			if !v.park() {
@@ -149,15 +152,19 @@ func (v *VCPU) loop() *Stop {
 		if u := v.m.userIRQ; u != nil {
 			u.inject(v)
 		}
-		t0 := now()
 		if !v.entered {
 			v.entered = true
 			if v.id == 0 {
-				v.m.firstEntry.Store(t0.UnixNano())
+				v.m.firstEntry.Store(time.Now().UnixNano())
 			}
 		}
+		if acct {
+			t0 = now()
+		}
 		err := v.kv.Enter()
-		t1 := now()
+		if acct {
+			t1 = now()
+		}
 		if err != nil {
 			if errors.Is(err, unix.EINTR) || errors.Is(err, unix.EAGAIN) {
 				v.stats.Count(v.m.intrKey)
@@ -172,7 +179,9 @@ func (v *VCPU) loop() *Stop {
 		reason := v.run.ExitReason
 		v.key = v.m.exitKeys[reason%kvm.NumExitReasons]
 		action, stop := v.dispatch(reason)
-		v.stats.Record(v.key, t1.Sub(t0), now().Sub(t1))
+		if acct {
+			v.stats.Record(v.key, t1.Sub(t0), now().Sub(t1))
+		}
 		switch action {
 		case stopVCPU:
 			return stop

@@ -22,16 +22,9 @@ type gdbServer struct {
 // newGDBServer listens (loopback unless the user named a host) and sets
 // cfg up so that the machine starts parked under the session.
 func newGDBServer(spec string, cfg *vmm.Config, wait bool) (*gdbServer, error) {
-	addr, warning, err := gdbstub.ListenAddr(spec)
+	ln, err := listen("--gdb", spec)
 	if err != nil {
 		return nil, err
-	}
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return nil, err
-	}
-	if warning != "" {
-		fmt.Fprintf(os.Stderr, "kvmscope: warning: %s\n", warning)
 	}
 	probe, err := debug.ProbeHost()
 	if err != nil {
@@ -77,4 +70,21 @@ func (g *gdbServer) run(ctx context.Context, m *vmm.Machine) vmm.Stop {
 		cancel()
 	}
 	return <-done
+}
+
+// listen opens a TCP listener for a user's [HOST]:PORT or bare PORT:
+// loopback unless they named a host, with a warning when it is not.
+func listen(flag, spec string) (net.Listener, error) {
+	addr, warning, err := gdbstub.ListenAddr(spec)
+	if err != nil {
+		return nil, err
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, err
+	}
+	if warning != "" {
+		fmt.Fprintf(os.Stderr, "kvmscope: warning: %s: %s\n", flag, warning)
+	}
+	return ln, nil
 }

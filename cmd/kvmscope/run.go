@@ -23,6 +23,7 @@ func cmdRun(args []string) int {
 	mf.register(fs)
 	stats := fs.Bool("stats", false, "print the exit table when the guest stops")
 	gdbAddr := fs.String("gdb", "", "serve gdb on [HOST]:PORT (a bare PORT listens on 127.0.0.1)")
+	metrics := fs.String("metrics", "", "serve exit counters for Prometheus on [HOST]:PORT/metrics (a bare PORT listens on 127.0.0.1)")
 	wait := fs.Bool("wait", false, "with --gdb: hold the guest at its first instruction until gdb continues it")
 	pos, status, ok := parseFlags(fs, args)
 	if !ok {
@@ -66,6 +67,13 @@ func cmdRun(args []string) int {
 	defer m.Close()
 	if _, err := m.Load(image); err != nil {
 		return badInput("image %s: %v", name, err)
+	}
+	if *metrics != "" {
+		ln, err := serveMetrics(*metrics, m)
+		if err != nil {
+			return badInput("--metrics %s: %v", *metrics, err)
+		}
+		defer ln.Close()
 	}
 
 	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)

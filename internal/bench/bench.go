@@ -51,7 +51,8 @@ func Workloads() []Workload {
 		{"pio", "bench-pio", "out to an unclaimed port", 2000, []Config{defaultConfig}},
 		{"mmio", "bench-mmio", "store to unclaimed MMIO", 2000, []Config{defaultConfig}},
 		{"doorbell", "bench-doorbell", "doorbell port write", 2000, onOff("ioeventfd")},
-		{"window", "bench-window", "store into a device data window", 2000, onOff("coalesced-mmio")},
+		{"window", "bench-window", "store into a device's MMIO data window", 2000, onOff("coalesced-mmio")},
+		{"piowindow", "bench-piowindow", "out into a device's port data window", 2000, onOff("coalesced-pio")},
 		{"hlt", "bench-hlt", "timer tick while idle in HLT", 100, hlt},
 		{"cpuid", "bench-cpuid", "cpuid", 2000, []Config{defaultConfig}},
 	}
