@@ -471,9 +471,23 @@ func (m Model) View() string {
 	if m.showHelp {
 		main = m.helpScreen()
 	} else {
-		left := lipgloss.JoinVertical(lipgloss.Left, m.vcpu.View(), m.code.View(), m.memory.View())
-		right := lipgloss.JoinVertical(lipgloss.Left, m.exits.View(), m.exts.View(), m.console.View())
-		main = lipgloss.JoinHorizontal(lipgloss.Top, left, right)
+		// Every box has its exact size, so the columns are joined line by
+		// line without measuring them again (lipgloss's Join would).
+		left := strings.Split(m.vcpu.View()+"\n"+m.code.View()+"\n"+m.memory.View(), "\n")
+		right := strings.Split(m.exits.View()+"\n"+m.exts.View()+"\n"+m.console.View(), "\n")
+		var b strings.Builder
+		for i := range max(len(left), len(right)) {
+			if i > 0 {
+				b.WriteByte('\n')
+			}
+			if i < len(left) {
+				b.WriteString(left[i])
+			}
+			if i < len(right) {
+				b.WriteString(right[i])
+			}
+		}
+		main = b.String()
 	}
 	return main + "\n" + m.statusLine() + "\n" + m.helpBar()
 }

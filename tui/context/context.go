@@ -53,6 +53,8 @@ type ProgramContext struct {
 	Styles        Styles
 	// TooSmall says the terminal cannot hold the layout.
 	TooSmall bool
+	// boxes holds each pane's last drawing (Box).
+	boxes map[Pane]*boxMemo
 }
 
 // MinWidth and MinHeight are the smallest terminal the layout fits.
@@ -113,58 +115,83 @@ type Styles struct {
 }
 
 // DefaultStyles builds the styles with a renderer (which knows the
-// terminal's colour profile).
+// terminal's colour profile). The colours are the 16 basic ones: every
+// terminal has them, and they need no conversion per drawing (a 256-colour
+// value drawn on a 16-colour terminal is converted each time, which at
+// 10 frames a second cost more CPU than all the rest of the TUI).
 func DefaultStyles(r *lipgloss.Renderer) Styles {
 	s := r.NewStyle
+	const (
+		black, red, green, yellow, blue, cyan, white = "0", "1", "2", "3", "4", "6", "7"
+		gray, bred, bgreen, byellow, bmagenta, bcyan = "8", "9", "10", "11", "13", "14"
+	)
+	c := func(s string) lipgloss.Color { return lipgloss.Color(s) }
 	return Styles{
-		Border:      s().Foreground(lipgloss.Color("240")),
-		FocusBorder: s().Foreground(lipgloss.Color("45")),
-		Title:       s().Foreground(lipgloss.Color("250")),
-		FocusTitle:  s().Foreground(lipgloss.Color("45")).Bold(true),
-		Changed:     s().Foreground(lipgloss.Color("214")).Bold(true),
-		PC:          s().Foreground(lipgloss.Color("0")).Background(lipgloss.Color("45")),
-		Break:       s().Foreground(lipgloss.Color("196")).Bold(true),
-		Symbol:      s().Foreground(lipgloss.Color("141")),
-		Dim:         s().Foreground(lipgloss.Color("244")),
-		On:          s().Foreground(lipgloss.Color("42")).Bold(true),
-		Off:         s().Foreground(lipgloss.Color("203")),
-		Running:     s().Foreground(lipgloss.Color("0")).Background(lipgloss.Color("42")).Bold(true),
-		Stopped:     s().Foreground(lipgloss.Color("0")).Background(lipgloss.Color("214")).Bold(true),
-		Ended:       s().Foreground(lipgloss.Color("255")).Background(lipgloss.Color("63")).Bold(true),
-		Error:       s().Foreground(lipgloss.Color("203")).Bold(true),
-		Key:         s().Foreground(lipgloss.Color("45")).Bold(true),
-		Desc:        s().Foreground(lipgloss.Color("250")),
-		Selected:    s().Foreground(lipgloss.Color("0")).Background(lipgloss.Color("45")),
-		Header:      s().Foreground(lipgloss.Color("250")).Bold(true),
+		Border:      s().Foreground(c(gray)),
+		FocusBorder: s().Foreground(c(bcyan)),
+		Title:       s().Foreground(c(white)),
+		FocusTitle:  s().Foreground(c(bcyan)).Bold(true),
+		Changed:     s().Foreground(c(byellow)).Bold(true),
+		PC:          s().Foreground(c(black)).Background(c(cyan)),
+		Break:       s().Foreground(c(bred)).Bold(true),
+		Symbol:      s().Foreground(c(bmagenta)),
+		Dim:         s().Foreground(c(gray)),
+		On:          s().Foreground(c(bgreen)).Bold(true),
+		Off:         s().Foreground(c(red)),
+		Running:     s().Foreground(c(black)).Background(c(green)).Bold(true),
+		Stopped:     s().Foreground(c(black)).Background(c(yellow)).Bold(true),
+		Ended:       s().Foreground(c(white)).Background(c(blue)).Bold(true),
+		Error:       s().Foreground(c(bred)).Bold(true),
+		Key:         s().Foreground(c(bcyan)).Bold(true),
+		Desc:        s().Foreground(c(white)),
+		Selected:    s().Foreground(c(black)).Background(c(cyan)),
+		Header:      s().Foreground(c(white)).Bold(true),
 	}
 }
 
 // Box draws a pane: a rounded border with the title in its top edge, the
 // body's lines cut or padded to the inside. focused picks the colours.
+// The last drawing of each pane is kept: a pane whose title and body did
+// not change since the previous frame costs a comparison.
 func (c *ProgramContext) Box(p Pane, title, body string) string {
 	r := c.Rects[p]
 	if r.W < 4 || r.H < 2 {
 		return ""
+	}
+	if c.boxes == nil {
+		c.boxes = map[Pane]*boxMemo{}
+	}
+	memo := c.boxes[p]
+	if memo != nil && memo.title == title && memo.body == body && memo.focused == (c.Focus == p) {
+		return memo.out
 	}
 	border, titleSt := c.Styles.Border, c.Styles.Title
 	if c.Focus == p {
 		border, titleSt = c.Styles.FocusBorder, c.Styles.FocusTitle
 	}
 	iw := r.InnerW()
-	title = ansi.Truncate(title, iw-3, "…")
-	fill := max(iw-2-ansi.StringWidth(title)-1, 0)
+	t := ansi.Truncate(title, iw-3, "…")
+	fill := max(iw-2-ansi.StringWidth(t)-1, 0)
+	side := border.Render("│")
 	var b strings.Builder
-	b.WriteString(border.Render("╭─ ") + titleSt.Render(title) + border.Render(" "+strings.Repeat("─", fill)+"╮"))
+	b.WriteString(border.Render("╭─ ") + titleSt.Render(t) + border.Render(" "+strings.Repeat("─", fill)+"╮"))
 	lines := strings.Split(strings.TrimRight(body, "\n"), "\n")
 	for i := 0; i < r.InnerH(); i++ {
 		line := ""
 		if i < len(lines) {
 			line = lines[i]
 		}
-		b.WriteString("\n" + border.Render("│") + Fit(line, iw) + border.Render("│"))
+		b.WriteString("\n" + side + Fit(line, iw) + side)
 	}
 	b.WriteString("\n" + border.Render("╰"+strings.Repeat("─", iw)+"╯"))
-	return b.String()
+	c.boxes[p] = &boxMemo{title: title, body: body, focused: c.Focus == p, out: b.String()}
+	return c.boxes[p].out
+}
+
+type boxMemo struct {
+	title, body string
+	focused     bool
+	out         string
 }
 
 // Fit cuts or pads a (possibly styled) line to exactly w cells.

@@ -108,7 +108,7 @@ func New(cfg Config) (*Driver, error) {
 // Start builds the first machine and starts it: stopped at its first
 // instruction, or running with Config.Run.
 func (d *Driver) Start() error {
-	g, err := d.startGen()
+	g, err := d.startGen(d.cfg.Run)
 	if err != nil {
 		return err
 	}
@@ -194,12 +194,14 @@ type generation struct {
 	// to internalCh instead of gdb.
 	internal   atomic.Bool
 	internalCh chan debug.StopEvent
+	// ran is how long the guest has run (not counting stops), in ns.
+	ran atomic.Int64
 	// tempBP is the step-over breakpoint to remove at the next stop.
 	tempMu sync.Mutex
 	tempBP *uint64
 }
 
-func (d *Driver) startGen() (*generation, error) {
+func (d *Driver) startGen(run bool) (*generation, error) {
 	d.mu.Lock()
 	cfg := d.cfg.Machine
 	cfg.Ext = d.ext.String()
@@ -220,10 +222,8 @@ func (d *Driver) startGen() (*generation, error) {
 		return nil, fmt.Errorf("image %s: %w", d.cfg.Name, err)
 	}
 	s.Attach(m)
-	ctx, cancel := context.WithCancel(context.Background())
-	if d.cfg.Timeout > 0 {
-		ctx, cancel = context.WithTimeout(context.Background(), d.cfg.Timeout)
-	}
+	ctx := newRunContext()
+	cancel := func() { ctx.end(context.Canceled) }
 	g := &generation{d: d, m: m, s: s, cancel: cancel, done: make(chan struct{}), first: make(chan struct{}),
 		gdbCh: make(chan debug.StopEvent, 16), gdbDone: make(chan struct{}), internalCh: make(chan debug.StopEvent, 1)}
 	go func() {
@@ -231,6 +231,7 @@ func (d *Driver) startGen() (*generation, error) {
 		close(g.done)
 	}()
 	go g.hub()
+	go g.clock(ctx, d.cfg.Timeout)
 	select {
 	case <-g.first:
 	case <-g.done:
@@ -242,7 +243,7 @@ func (d *Driver) startGen() (*generation, error) {
 		for _, w := range wps {
 			s.SetWatchpoint(w.kind, w.addr, w.length)
 		}
-		if d.cfg.Run {
+		if run {
 			s.Resume([]debug.Resume{{VCPU: -1, Action: debug.ActionContinue}})
 		}
 	}
@@ -520,14 +521,17 @@ func (d *Driver) Input(b []byte) {
 // Restart implements tui.Backend: the same image and settings on a new
 // machine; breakpoints and watchpoints come along, and the extension
 // measures are kept.
-func (d *Driver) Restart() error {
+func (d *Driver) Restart() error { return d.restart(d.cfg.Run) }
+
+// restart replaces the machine; run says to start the new one running.
+func (d *Driver) restart(run bool) error {
 	d.mu.Lock()
 	old := d.g
 	d.mu.Unlock()
 	if old != nil {
 		old.shutdown()
 	}
-	g, err := d.startGen()
+	g, err := d.startGen(run)
 	if err != nil {
 		return err
 	}
@@ -787,8 +791,66 @@ func (d *Driver) ToggleExtension(name string) (string, error) {
 	d.mu.Lock()
 	d.ext = next
 	d.mu.Unlock()
-	if err := d.Restart(); err != nil {
+	// A guest that was running runs on after the restart, so that the
+	// other column fills.
+	if err := d.restart(d.cfg.Run || !g.ended() && !g.s.Stopped()); err != nil {
 		return "", err
 	}
 	return fmt.Sprintf("%v %s: the guest restarted with it", e, word), nil
+}
+
+// clockTick is how often a machine's run time is accounted.
+const clockTick = 20 * time.Millisecond
+
+// clock counts the time the guest runs, leaving out the time it stands
+// stopped under the debugger, and ends the run when that passes timeout
+// (0: never): in the TUI a person may look at a stopped guest for as long
+// as they like.
+func (g *generation) clock(ctx *runContext, timeout time.Duration) {
+	t := time.NewTicker(clockTick)
+	defer t.Stop()
+	last := time.Now()
+	for {
+		select {
+		case <-g.done:
+			return
+		case now := <-t.C:
+			if !g.s.Stopped() && g.lastStop.Load() != nil {
+				g.ran.Add(int64(now.Sub(last)))
+			}
+			last = now
+			if timeout > 0 && time.Duration(g.ran.Load()) >= timeout {
+				ctx.end(context.DeadlineExceeded)
+				return
+			}
+		}
+	}
+}
+
+// runContext is the machine's context: canceled by a restart or Close,
+// or past its deadline when the run-time budget is spent (vmm reports
+// that as a timeout).
+type runContext struct {
+	done chan struct{}
+	once sync.Once
+	err  atomic.Pointer[error]
+}
+
+func newRunContext() *runContext { return &runContext{done: make(chan struct{})} }
+
+func (c *runContext) end(err error) {
+	c.once.Do(func() {
+		c.err.Store(&err)
+		close(c.done)
+	})
+}
+
+func (c *runContext) Deadline() (time.Time, bool) { return time.Time{}, false }
+func (c *runContext) Done() <-chan struct{}       { return c.done }
+func (c *runContext) Value(any) any               { return nil }
+func (c *runContext) Err() error {
+	if e := c.err.Load(); e != nil {
+		return *e
+	}
+	return nil
 }

@@ -128,9 +128,11 @@ func (d *Driver) status(g *generation) snap.Status {
 	case g.ended():
 		st.State = snap.Ended
 		st.Why = endWhy(&g.end, d.cfg.Timeout)
-		if t := g.m.GuestTime(); t > 0 {
+		if t := time.Duration(g.ran.Load()); t > 0 {
 			st.GuestTime = t
-			st.Why += fmt.Sprintf(" after %s of guest time", t.Round(time.Millisecond))
+			if g.end.Kind != vmm.StopTimeout {
+				st.Why += fmt.Sprintf(" after %s of running", t.Round(10*time.Millisecond))
+			}
 		}
 	case last == nil:
 		st.State = snap.Starting
@@ -167,7 +169,7 @@ func endWhy(s *vmm.Stop, timeout time.Duration) string {
 	case vmm.StopGuestExit:
 		return fmt.Sprintf("exited with status %d", s.Status)
 	case vmm.StopTimeout:
-		return fmt.Sprintf("timeout: the guest was still running after %v", timeout)
+		return fmt.Sprintf("timeout: the guest was still running after %v of running", timeout)
 	case vmm.StopCanceled:
 		return "ended: canceled"
 	}

@@ -186,7 +186,13 @@ func exitRows(rows []exitstats.Row, split []exitstats.SplitRow) (out []snap.Exit
 		if a == nil {
 			a = &userAgg{}
 		}
-		out = append(out, snap.ExitRow{Name: name, Count: s.Total, Kernel: s.Kernel, User: s.User, KernelKnown: true, Mean: a.mean(), P99: a.p99()})
+		row := snap.ExitRow{Name: name, Count: s.Total, Kernel: s.Kernel, User: s.User, KernelKnown: true, Mean: a.mean(), P99: a.p99()}
+		if name == "all exits" {
+			// The sum first: it stays in view when the table scrolls.
+			out = append([]snap.ExitRow{row}, out...)
+			continue
+		}
+		out = append(out, row)
 		switch s.Reason {
 		case "port I/O":
 			subRows("io")

@@ -7,6 +7,7 @@ package exits
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/charmbracelet/bubbles/table"
 	tea "github.com/charmbracelet/bubbletea"
@@ -74,7 +75,16 @@ func (m *Model) layout() {
 func right(s string, w int) string { return fmt.Sprintf("%*s", w+1, s) }
 
 func (m *Model) fill() {
-	rows := make([]table.Row, 0, len(m.exits.Rows))
+	var rows []table.Row
+	defer func() {
+		if !slices.EqualFunc(m.tbl.Rows(), rows, func(a, b table.Row) bool { return slices.Equal(a, b) }) {
+			m.tbl.SetRows(rows)
+		}
+		if m.tbl.Cursor() < 0 && len(rows) > 0 {
+			m.tbl.SetCursor(0) // an empty table left the cursor at -1
+		}
+	}()
+	rows = make([]table.Row, 0, len(m.exits.Rows))
 	for _, r := range m.exits.Rows {
 		name := r.Name
 		if r.Sub {
@@ -96,10 +106,6 @@ func (m *Model) fill() {
 			right(format.Duration(r.P99), 6),
 			" " + format.Sparkline(r.History, SparkWidth),
 		})
-	}
-	m.tbl.SetRows(rows)
-	if m.tbl.Cursor() < 0 && len(rows) > 0 {
-		m.tbl.SetCursor(0) // an empty table left the cursor at -1
 	}
 }
 

@@ -7,6 +7,7 @@ package extensions
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/charmbracelet/bubbles/table"
 	tea "github.com/charmbracelet/bubbletea"
@@ -74,7 +75,16 @@ func measure(ms snap.Measure, current bool) string {
 }
 
 func (m *Model) fill() {
-	rows := make([]table.Row, 0, len(m.exts.Rows))
+	var rows []table.Row
+	defer func() {
+		if !slices.EqualFunc(m.tbl.Rows(), rows, func(a, b table.Row) bool { return slices.Equal(a, b) }) {
+			m.tbl.SetRows(rows)
+		}
+		if m.tbl.Cursor() < 0 && len(rows) > 0 {
+			m.tbl.SetCursor(0) // an empty table left the cursor at -1
+		}
+	}()
+	rows = make([]table.Row, 0, len(m.exts.Rows))
 	for _, e := range m.exts.Rows {
 		state, applies := "off", "live"
 		if e.On {
@@ -87,10 +97,6 @@ func (m *Model) fill() {
 			applies = "restart"
 		}
 		rows = append(rows, table.Row{e.Name, state, applies, measure(e.OnM, e.On && e.Offered), measure(e.OffM, !e.On && e.Offered)})
-	}
-	m.tbl.SetRows(rows)
-	if m.tbl.Cursor() < 0 && len(rows) > 0 {
-		m.tbl.SetCursor(0) // an empty table left the cursor at -1
 	}
 }
 
