@@ -2,6 +2,7 @@ package boot
 
 import (
 	"bytes"
+	"encoding/binary"
 	"testing"
 )
 
@@ -28,6 +29,13 @@ func FuzzLoad(f *testing.F) {
 	f.Add(pattern(3000))
 	f.Add(bzImageHeader(0x020f))
 	f.Add([]byte("\x7fELF"))
+	// The Linux seeds are as small as they can be: inputs that find new
+	// coverage are minimized before the fuzzer goes on, which takes long
+	// for large ones.
+	f.Add(tinyBz().bytes())
+	f.Add(with_(tinyBz(), func(b *testBz) { b.xloadflags = 0 }).bytes())
+	f.Add(tinyPVH(0x100010))
+	f.Add(tinyPVH(0))
 
 	f.Fuzz(func(t *testing.T, image []byte) {
 		buf := make([]byte, fuzzRAMSize+fuzzGuard)
@@ -67,18 +75,82 @@ func FuzzLoad(f *testing.F) {
 			img.Entry.Setup(&regs, &sregs)
 			checkSegmentRules(t, sregs)
 			checkGDTMatchesSregs(t, ram, sregs, img.Format == ELF64)
+		case BzImage, PVH:
+			checkLinuxImage(t, img, ram)
 		default:
 			t.Fatalf("Load returned format %v", img.Format)
 		}
 	})
 }
 
-// The ELF seeds must load in the fuzzer's RAM, or the fuzzer would only
-// ever mutate refused images.
+// tinyBz is the smallest bzImage the loader takes: one setup sector, and
+// 512 bytes of kernel of which 256 are the payload's xz header and footer.
+func tinyBz() testBz {
+	return with_(smallBz(), func(b *testBz) { b.sects, b.pmSize, b.payloadLen, b.initSize = 1, 0x200, 0x100, 0x1000 })
+}
+
+// tinyPVH is pvhELF with 256 bytes of code.
+func tinyPVH(entry uint64) []byte {
+	e := pvhELF(entry, 8)
+	e.segs[0].data = e.segs[0].data[:0x100]
+	return e.bytes()
+}
+
+// checkLinuxImage checks what Load did for a Linux kernel it accepted: the
+// entry's registers and GDT, the memory map, and the boot protocol's
+// pointer to its structures.
+func checkLinuxImage(t *testing.T, img *Image, ram []byte) {
+	t.Helper()
+	if img.Entry.Reset || len(img.Regions) != 0 || img.Linux == nil {
+		t.Fatalf("Linux entry %+v with %d regions, info %v", img.Entry, len(img.Regions), img.Linux)
+	}
+	if img.Entry.RIP < kernelLoadAddr || img.Entry.RIP >= uint64(len(ram)) {
+		t.Fatalf("entry %#x outside the kernel", img.Entry.RIP)
+	}
+	regs, sregs := resetState()
+	img.Entry.Setup(&regs, &sregs)
+	checkSegmentRules(t, sregs)
+	checkGDTMatchesSregs(t, ram, sregs, img.Entry.Mode == "long")
+	switch img.Format {
+	case BzImage:
+		if regs.RSI != zeroPageAddr || ram[zeroPageAddr+bzLoaderTypeOff] != 0xff {
+			t.Fatalf("RSI %#x, want the zero page", regs.RSI)
+		}
+	case PVH:
+		if regs.RBX != pvhInfoAddr || binary.LittleEndian.Uint32(ram[pvhInfoAddr:]) != hvmStartMagic {
+			t.Fatalf("RBX %#x, want the start info", regs.RBX)
+		}
+	}
+	if img.Linux.KernelEnd > uint64(len(ram)) || cString(ram[cmdlineAddr:]) != DefaultCmdline {
+		t.Fatalf("kernel end %#x, command line %q", img.Linux.KernelEnd, cString(ram[cmdlineAddr:]))
+	}
+	checkE820(t, img.Linux.E820, uint64(len(ram)), 0)
+}
+
+// FuzzInitrd: whatever the bytes, checkInitrd answers without panicking,
+// and accepts the well-formed archives it is seeded with.
+func FuzzInitrd(f *testing.F) {
+	cpio := cpioArchive("init", []byte("#!/bin/sh\n"))
+	f.Add(cpio)
+	f.Add(gzipped(cpio))
+	f.Add(append(append([]byte{}, cpio...), gzipped(cpio)...))
+	f.Add(fakeXZ(64))
+	f.Fuzz(func(t *testing.T, initrd []byte) {
+		checkInitrd(initrd)
+	})
+}
+
+// The ELF and Linux seeds must load in the fuzzer's RAM, or the fuzzer
+// would only ever mutate refused images.
 func TestFuzzSeedsLoad(t *testing.T) {
-	for _, e := range []testELF{sample64(), sample32()} {
-		if _, err := Load(fuzzSeed(e), make([]byte, fuzzRAMSize)); err != nil {
+	for _, image := range [][]byte{fuzzSeed(sample64()), fuzzSeed(sample32()), tinyBz().bytes(), tinyPVH(0x100010)} {
+		ram := make([]byte, fuzzRAMSize)
+		img, err := Load(image, ram)
+		if err != nil {
 			t.Fatalf("seed does not load: %v", err)
+		}
+		if img.Linux != nil {
+			checkLinuxImage(t, img, ram)
 		}
 	}
 }
