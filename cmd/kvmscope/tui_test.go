@@ -167,6 +167,10 @@ func TestTUIDemoScreenshot(t *testing.T) {
 		return false
 	})
 	time.Sleep(3 * time.Second) // let the sparklines fill
+	// Pause: the registers, the code at the PC and the stack show.
+	tm.keys("p")
+	tm.waitFor("the pause", 10*time.Second, func(s string) bool { return strings.Contains(s, "STOPPED") && strings.Contains(s, "=>") })
+	time.Sleep(500 * time.Millisecond)
 	if dir := os.Getenv("KVMSCOPE_TUI_SHOT"); dir != "" {
 		os.WriteFile(filepath.Join(dir, "tui.txt"), []byte(tm.screen()), 0o644)
 		os.WriteFile(filepath.Join(dir, "tui.ansi"), []byte(tm.run("capture-pane", "-e", "-p", "-t", "kvmscope")), 0o644)
@@ -181,7 +185,9 @@ func TestTUIDemoScreenshot(t *testing.T) {
 			}
 		}
 	}
-	_ = s
+	if !strings.Contains(s, "ioeventfd") {
+		t.Errorf("no ioeventfd row:\n%s", s)
+	}
 	tm.keys("q")
 }
 

@@ -44,7 +44,11 @@ func (d *Driver) Poll(q snap.Query) snap.Frame {
 	for _, r := range exitRowsNow {
 		counts[r.Name+sub(r.Sub)] = r.Count
 	}
-	d.rates.observe(now, counts)
+	if f.Status.State == snap.Running {
+		d.rates.observe(now, counts)
+	} else {
+		d.rates.pause(counts)
+	}
 	for _, r := range exitRowsNow {
 		f.Exits.Rows = append(f.Exits.Rows, d.rates.row(r))
 	}

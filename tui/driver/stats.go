@@ -105,8 +105,11 @@ func (t *rates) observe(now time.Time, counts map[string]uint64) {
 	dt := now.Sub(t.last).Seconds()
 	first := t.last.IsZero()
 	for name, n := range counts {
+		if first {
+			continue // a baseline only: no interval to divide by
+		}
 		r := 0.0
-		if prev, ok := t.counts[name]; ok && !first && n >= prev {
+		if prev, ok := t.counts[name]; ok && n >= prev {
 			r = float64(n-prev) / dt
 		}
 		t.rate[name] = r
@@ -118,6 +121,16 @@ func (t *rates) observe(now time.Time, counts map[string]uint64) {
 	}
 	t.counts = counts
 	t.last = now
+}
+
+// pause is a poll while the guest stands still: the rates read 0 and
+// the sparklines keep what they had; the next run starts a new baseline.
+func (t *rates) pause(counts map[string]uint64) {
+	t.last = time.Time{}
+	t.counts = counts
+	for k := range t.rate {
+		t.rate[k] = 0
+	}
 }
 
 func (t *rates) row(r snap.ExitRow) snap.ExitRow {

@@ -77,7 +77,7 @@ func TestRates(t *testing.T) {
 	if got := r.rate["a"]; got != 100 {
 		t.Fatalf("rate %v, want 100/s", got)
 	}
-	if h := r.history["a"]; len(h) != 2 || h[1] != 100 {
+	if h := r.history["a"]; len(h) != 1 || h[0] != 100 {
 		t.Fatalf("history %v", h)
 	}
 }
