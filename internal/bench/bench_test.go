@@ -44,9 +44,9 @@ func TestBenchMovesExits(t *testing.T) {
 				c.ext, c.workload, off.UserExitsPerOp, on.UserExitsPerOp)
 		}
 	}
-	if on, off := get("hlt", "hlt-passthrough on"), get("hlt", "hlt-passthrough off"); on.KernelExitsPerOp >= off.KernelExitsPerOp {
-		t.Errorf("hlt-passthrough: kernel exits per tick %.2f on, %.2f off; want fewer on", on.KernelExitsPerOp, off.KernelExitsPerOp)
-	}
+	// hlt-passthrough removes the HLT exits but not the timer's own, so
+	// its total per tick need not drop: vmm's TestHLTExtensions checks
+	// KVM's halt_exits instead.
 	var out bytes.Buffer
 	if err := WriteResults(&out, "csv", results, nil); err != nil {
 		t.Fatal(err)
