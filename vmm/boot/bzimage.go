@@ -221,7 +221,7 @@ func loadBzImage(image, ram []byte, opts Options) (*Image, error) {
 	kernelEnd := max(kernelLoadAddr+h.pmSize, runAddr+h.initSize)
 	if kernelEnd > lowRAM {
 		return nil, fmt.Errorf("Linux kernel needs %s of RAM (it decompresses to %#x and needs %s there), the guest has %s: use --mem %dM or more",
-			sizeString(kernelEnd), runAddr, sizeString(h.initSize), sizeString(lowRAM), roundMiB(kernelEnd+uint64(len(opts.Initrd)), 64))
+			sizeString(alignUp(kernelEnd, 1<<20)), runAddr, sizeString(alignUp(h.initSize, 1<<20)), sizeString(lowRAM), roundMiB(kernelEnd+uint64(len(opts.Initrd)), 64))
 	}
 	cmdline, cmdlineLimit := opts.cmdline(), min(h.cmdlineSize, cmdlineMax-1)
 	if err := checkCmdline(cmdline, cmdlineLimit, "cmdline_size"); err != nil {
