@@ -127,8 +127,9 @@ func TestHLTExtensions(t *testing.T) {
 	if n := kernelCount(t, vmm.Config{Ext: "+hlt-passthrough"}, img, "halt_exits"); n != 0 {
 		t.Errorf("hlt-passthrough on: %d HLT exits, want 0", n)
 	}
-	if n := kernelCount(t, vmm.Config{Ext: "-hlt-passthrough"}, img, "halt_exits"); n < 20 {
-		t.Errorf("hlt-passthrough off: %d HLT exits, want one per tick at least (20)", n)
+	// A tick that lands while the guest is not halted needs no HLT exit.
+	if n := kernelCount(t, vmm.Config{Ext: "-hlt-passthrough"}, img, "halt_exits"); n < 10 {
+		t.Errorf("hlt-passthrough off: %d HLT exits, want about one per tick (20)", n)
 	}
 	if n := kernelCount(t, vmm.Config{Ext: "-halt-poll"}, img, "halt_attempted_poll"); n != 0 {
 		t.Errorf("halt-poll off: %d polls attempted, want 0", n)
