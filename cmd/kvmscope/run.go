@@ -10,6 +10,8 @@ import (
 	"os/signal"
 	"syscall"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/kvmscope/kvmscope/debug"
 	linuxsample "github.com/kvmscope/kvmscope/samples/linux"
 	"github.com/kvmscope/kvmscope/vmm"
@@ -83,6 +85,8 @@ func cmdRun(args []string) int {
 		ctx, cancelTimeout = context.WithTimeout(ctx, mf.timeout)
 		defer cancelTimeout()
 	}
+	restore := forwardStdin(m)
+	defer restore()
 	var stop vmm.Stop
 	if gdb != nil {
 		stop = gdb.run(ctx, m)
@@ -104,6 +108,39 @@ func cmdRun(args []string) int {
 		}
 	}
 	return report(os.Stderr, &stop, m, mf.timeout)
+}
+
+// forwardStdin hands what arrives on standard input to the guest's
+// serial port, so that a shell on the guest's console (the Linux sample's)
+// takes commands. A terminal is switched to byte-at-a-time input without
+// echo (the guest echoes), keeping ISIG so that Ctrl-C still stops
+// kvmscope; the returned function puts it back. Without standard input
+// (CI runs with it closed or /dev/null) the reader ends at once.
+func forwardStdin(m *vmm.Machine) (restore func()) {
+	restore = func() {}
+	fd := int(os.Stdin.Fd())
+	if old, err := unix.IoctlGetTermios(fd, unix.TCGETS); err == nil {
+		raw := *old
+		raw.Lflag &^= unix.ICANON | unix.ECHO | unix.IEXTEN
+		raw.Iflag &^= unix.ICRNL | unix.IXON
+		raw.Cc[unix.VMIN], raw.Cc[unix.VTIME] = 1, 0
+		if unix.IoctlSetTermios(fd, unix.TCSETS, &raw) == nil {
+			restore = func() { unix.IoctlSetTermios(fd, unix.TCSETS, old) }
+		}
+	}
+	go func() {
+		buf := make([]byte, 256)
+		for {
+			n, err := os.Stdin.Read(buf)
+			if n > 0 {
+				m.Serial().Input(buf[:n])
+			}
+			if err != nil {
+				return
+			}
+		}
+	}()
+	return restore
 }
 
 // linuxSampleName is the Linux guest of samples/linux, built by `make
