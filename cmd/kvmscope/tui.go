@@ -38,6 +38,11 @@ func cmdTUI(args []string) int {
 	if err != nil {
 		return badInput("%v", err)
 	}
+	if name == linuxSampleName {
+		if name, err = linuxSample(fs, &mf, &cfg); err != nil {
+			return badInput("%v", err)
+		}
+	}
 	image, err := readImage(name)
 	if err != nil {
 		return badInput("%v", err)
