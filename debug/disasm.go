@@ -36,7 +36,7 @@ func Disassemble(code []byte, addr uint64, bits, n int, sym Symbolizer) []Line {
 			continue
 		}
 		pc := addr + uint64(off)
-		text := x86asm.GNUSyntax(inst, pc+uint64(inst.Len), x86asmSymname(sym))
+		text := x86asm.GNUSyntax(inst, pc, x86asmSymname(sym))
 		out = append(out, Line{Addr: pc, Bytes: code[off : off+inst.Len], Text: text})
 		off += inst.Len
 	}

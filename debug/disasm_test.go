@@ -29,6 +29,11 @@ func TestDisassemble(t *testing.T) {
 	if lines[1].Addr != 0x1002 {
 		t.Errorf("second instruction at %#x", lines[1].Addr)
 	}
+	// A relative call's target is the next instruction plus the offset.
+	call := Disassemble([]byte{0xe8, 0x07, 0x00, 0x00, 0x00}, 0x10000e, 64, 1, nil)
+	if call[0].Text != "callq 0x10001a" && call[0].Text != "call 0x10001a" {
+		t.Errorf("call decodes as %q, want a call to 0x10001a", call[0].Text)
+	}
 	if last := lines[len(lines)-1]; !strings.Contains(last.Text, "(bad)") && last.Err == nil {
 		t.Logf("last line %v", last)
 	}

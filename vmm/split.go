@@ -55,7 +55,7 @@ func (m *Machine) ExitSplit() ([]exitstats.SplitRow, error) {
 	listed := ks["io_exits"] + ks["mmio_exits"] + ks["halt_exits"] + ks["irq_window_exits"] + ks["signal_exits"]
 	other := sub(ks["exits"], listed)
 	userOther := sub(user.total, user.io+user.mmio+user.hlt+user.window)
-	rows = append(rows, split("other (CPUID, MSR, faults, interrupts, ...)", other+userOther, userOther, ""),
+	rows = append(rows, split("other (CPUID, MSR, faults, interrupts, ...)", other, userOther, ""),
 		split("all exits", ks["exits"], user.total, ""))
 	return rows, nil
 }
