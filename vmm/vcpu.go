@@ -39,8 +39,15 @@ type VCPU struct {
 	ctl      chan control
 	wake     chan struct{} // kick's nudge for a vCPU waiting in user space
 
-	kstats  *kvm.Stats // KVM's counters for this vCPU (kernelstats.go)
-	entered bool       // has entered the guest once
+	kstats *kvm.Stats // KVM's counters for this vCPU (kernelstats.go)
+
+	// The exit being handled is recorded at the next entry, whose clock
+	// read ends its handling (loop).
+	pending    bool
+	pendingKey exitstats.Key
+	pendingRun time.Duration
+	pendingEnd time.Time
+	entered    bool // has entered the guest once
 }
 
 // startVCPUs creates every vCPU on its own locked OS thread and lets them
@@ -144,6 +151,7 @@ func (v *VCPU) loop() *Stop {
 	var t0, t1 time.Time
 	for !v.m.stopping() {
 		if v.pauseReq.Load() {
+			v.flushRecord(now())
 			if !v.park() {
 				return nil
 			}
@@ -159,7 +167,13 @@ func (v *VCPU) loop() *Stop {
 			}
 		}
 		if acct {
+			// One clock read ends the previous exit's handling and starts
+			// this round trip: two reads per exit, not three.
 			t0 = now()
+			if v.pending {
+				v.stats.Record(v.pendingKey, v.pendingRun, t0.Sub(v.pendingEnd))
+				v.pending = false
+			}
 		}
 		err := v.kv.Enter()
 		if acct {
@@ -180,12 +194,15 @@ func (v *VCPU) loop() *Stop {
 		v.key = v.m.exitKeys[reason%kvm.NumExitReasons]
 		action, stop := v.dispatch(reason)
 		if acct {
-			v.stats.Record(v.key, t1.Sub(t0), now().Sub(t1))
+			v.pendingKey, v.pendingRun, v.pending = v.key, t1.Sub(t0), true
+			v.pendingEnd = t1
 		}
 		switch action {
 		case stopVCPU:
+			v.flushRecord(now())
 			return stop
 		case parkVCPU:
+			v.flushRecord(now())
 			if !v.park() {
 				return nil
 			}
@@ -195,7 +212,17 @@ func (v *VCPU) loop() *Stop {
 			v.lastValid = true
 		}
 	}
+	v.flushRecord(now())
 	return nil
+}
+
+// flushRecord accounts the exit whose handling ends at end, before the
+// vCPU stops or parks (otherwise the next entry does it).
+func (v *VCPU) flushRecord(end time.Time) {
+	if v.pending {
+		v.stats.Record(v.pendingKey, v.pendingRun, end.Sub(v.pendingEnd))
+		v.pending = false
+	}
 }
 
 // kick makes the vCPU leave KVM_RUN promptly: immediate_exit covers the
