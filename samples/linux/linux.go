@@ -26,6 +26,12 @@ import (
 //go:embed init
 var initScript []byte
 
+// benchScript is /bin/kvmscope-bench, the workloads whose exits the
+// Linux benchmark counts (BenchmarkLinuxWorkloads).
+//
+//go:embed kvmscope-bench
+var benchScript []byte
+
 // Files in the build folder.
 const (
 	BuildDir   = "samples/linux/build" // from the top of the checkout
@@ -95,7 +101,8 @@ func inDir(dir string) (Sample, error) {
 }
 
 // Initramfs builds the sample's initramfs around a statically linked
-// busybox: /init, /bin/busybox, /dev/console and the mount points,
+// busybox: /init, /bin/busybox, /bin/kvmscope-bench, /dev/console and the
+// mount points,
 // gzip-compressed when compress is set.
 func Initramfs(busybox []byte, compress bool) ([]byte, error) {
 	var buf bytes.Buffer
@@ -106,6 +113,7 @@ func Initramfs(busybox []byte, compress bool) ([]byte, error) {
 	w.charDev("dev/console", 0o600, 5, 1)
 	w.file("bin/busybox", 0o755, busybox)
 	w.file("init", 0o755, initScript)
+	w.file("bin/kvmscope-bench", 0o755, benchScript)
 	if err := w.close(); err != nil {
 		return nil, fmt.Errorf("build initramfs: %w", err)
 	}

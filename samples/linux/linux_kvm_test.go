@@ -27,7 +27,7 @@ import (
 // setup` has not fetched them.
 type kernel struct{ bzImage, vmlinux string }
 
-func kernelFiles(t *testing.T) kernel {
+func kernelFiles(t testing.TB) kernel {
 	t.Helper()
 	c := kvmbox.Cache{Dir: kvmbox.Dir()}
 	kver, err := c.KernelVersion()
@@ -52,7 +52,7 @@ var initramfs = struct {
 }{data: map[bool][]byte{}}
 
 // sampleInitrd builds the sample's initramfs once per compression.
-func sampleInitrd(t *testing.T, compress bool) []byte {
+func sampleInitrd(t testing.TB, compress bool) []byte {
 	t.Helper()
 	initramfs.Lock()
 	defer initramfs.Unlock()
