@@ -78,7 +78,7 @@ func probeInt3(sys *kvm.System) (bool, error) {
 	copy(mem[0x1000:], []byte{0xcc, 0xf4}) // int3; hlt
 	mem[0x2000] = 0xf4                     // the #BP handler: hlt
 	mem[3*4], mem[3*4+1] = 0x00, 0x20      // IVT[3] = 0000:2000
-	if err := vm.SetUserMemoryRegion(&kvm.UserMemoryRegion{MemorySize: uint64(len(mem)), UserspaceAddr: hostAddr(mem)}); err != nil {
+	if err := vm.SetUserMemoryRegion(&kvm.UserMemoryRegion{MemorySize: uint64(len(mem)), UserspaceAddr: kvm.HostAddr(mem)}); err != nil {
 		return false, err
 	}
 	v, err := vm.CreateVCPU(0)

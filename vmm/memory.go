@@ -56,7 +56,7 @@ func (m *memory) mapInto(vm *kvm.VM) error {
 			Slot:          uint32(i),
 			GuestPhysAddr: s.gpa,
 			MemorySize:    uint64(len(s.mem)),
-			UserspaceAddr: hostAddr(s.mem),
+			UserspaceAddr: kvm.HostAddr(s.mem),
 		}
 		if s.readOnly {
 			r.Flags = kvm.MemReadonly

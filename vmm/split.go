@@ -17,7 +17,11 @@ func (m *Machine) ExitSplit() ([]exitstats.SplitRow, error) {
 		return nil, err
 	}
 	var user struct{ io, mmio, hlt, window, signal, total uint64 }
+	ring := uint64(0)
 	for _, r := range m.ExitStats() {
+		if r.Kind == "ring" {
+			ring += r.Count
+		}
 		switch {
 		case r.Kind == "io":
 			user.io += r.Count
@@ -32,12 +36,6 @@ func (m *Machine) ExitSplit() ([]exitstats.SplitRow, error) {
 		}
 		if r.Kind != "ring" && r.Kind != "signal" {
 			user.total += r.Count
-		}
-	}
-	ring := uint64(0)
-	for _, r := range m.ExitStats() {
-		if r.Kind == "ring" {
-			ring += r.Count
 		}
 	}
 	rows := []exitstats.SplitRow{

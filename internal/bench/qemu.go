@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"time"
 
 	"github.com/kvmscope/kvmscope/samples"
@@ -44,7 +45,7 @@ func CompareQEMU(ctx context.Context, scale float64, progress io.Writer) ([]QEMU
 	defer os.RemoveAll(dir)
 	var out []QEMUResult
 	for _, w := range Workloads() {
-		if !contains(qemuWorkloads, w.Name) {
+		if !slices.Contains(qemuWorkloads, w.Name) {
 			continue
 		}
 		n := max(uint64(float64(w.N)*scale)*5, 1)
@@ -134,13 +135,4 @@ func best(times int, f func() (time.Duration, error)) (time.Duration, error) {
 		}
 	}
 	return b, nil
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
