@@ -141,7 +141,11 @@ func (s *Session) DebugExit(v *vmm.VCPU, info *kvm.ExitDebugInfo) bool {
 		}
 		s.reinjectInt3(kv)
 		return false
-	case info.DR6&dr6HitMask != 0:
+	case info.DR6&(dr6HitMask|dr6Step) != 0:
+		// B0-B3 are sticky and may be set for slots we never armed (the
+		// CPU sets them on a matching condition even when DR7 leaves the
+		// slot off), so a hit bit alone says nothing: look only at armed
+		// slots, and when none of them hit, a step bit still means a step.
 		for i := range maxDebugRegs {
 			if info.DR6&(1<<i) == 0 || !st.dr[i].used {
 				continue
@@ -156,9 +160,10 @@ func (s *Session) DebugExit(v *vmm.VCPU, info *kvm.ExitDebugInfo) bool {
 				return true
 			}
 		}
+		if info.DR6&dr6Step != 0 {
+			return s.stepDone(v, st, info.PC)
+		}
 		return false
-	case info.DR6&dr6Step != 0:
-		return s.stepDone(v, st, info.PC)
 	}
 	// A debug exit we did not ask for: report it rather than lose it.
 	st.event = &StopEvent{Kind: StopStep, VCPU: v.ID(), Addr: info.PC}
