@@ -164,7 +164,8 @@ const (
 // debugPlan lays the breakpoints out on one vCPU: which go into debug
 // registers, and whether the rest need continuing by single steps.
 // noExecDR keeps execute breakpoints out of the debug registers (the TCG
-// bug with CS.base != 0).
+// bug with CS.base != 0). A running vCPU's thread may call it too: the
+// lists it reads change only while the machine is stopped.
 func (s *Session) debugPlanLocked(noExecDR bool) (slots [4]debugSlot, stepping bool) {
 	n := 0
 	for _, w := range s.wps {

@@ -91,8 +91,8 @@ func (s *Session) arm(kv *kvm.VCPU, st *vcpuState, a Action) error {
 		}
 	}
 	pc := CodeAddress(&regs, &st.sregs)
-	noExecDR := s.probe.TCG && st.sregs.CS.Base != 0 && ModeOf(&regs, &st.sregs) != ModeLong64
-	slots, stepping := s.debugPlanLocked(noExecDR)
+	st.noExecDR = s.noExecDR(&regs, &st.sregs)
+	slots, stepping := s.debugPlanLocked(st.noExecDR)
 	st.action = a
 	st.dr = slots
 	st.stepping = stepping && a == ActionContinue
@@ -117,6 +117,13 @@ func (s *Session) arm(kv *kvm.VCPU, st *vcpuState, a Action) error {
 		d = guestDebug(slots, int3, false, false)
 	}
 	return kv.SetGuestDebug(&d)
+}
+
+// noExecDR says whether execute breakpoints must stay out of the debug
+// registers for a vCPU in this state: QEMU TCG's crash when one hits
+// while CS.base != 0 (see Probe.TCG).
+func (s *Session) noExecDR(regs *kvm.Regs, sregs *kvm.Sregs) bool {
+	return s.probe.TCG && sregs.CS.Base != 0 && ModeOf(regs, sregs) != ModeLong64
 }
 
 func withoutExec(slots [4]debugSlot) [4]debugSlot {
@@ -192,10 +199,20 @@ func (s *Session) stepDone(v *vmm.VCPU, st *vcpuState, pc uint64) bool {
 			st.event = &StopEvent{Kind: StopBreakpoint, VCPU: v.ID(), Addr: pc}
 			return true
 		}
+		if st.noExecDR {
+			// Stepping only because the emulator's execute breakpoints
+			// fail while CS.base != 0: once the guest leaves such code
+			// (an AP's real-mode trampoline, firmware), the debug
+			// registers take over and the vCPU runs at full speed.
+			if r, sr, ok := v.ExitState(); ok && !s.noExecDR(r, sr) {
+				st.noExecDR = false
+				st.dr, st.stepping = s.debugPlanLocked(false)
+			}
+		}
 		// Re-arm every step: stepping across the guest's far jump into
 		// protected mode lost the trap flag on QEMU TCG (seen), and the
 		// breakpoints after it went by unseen.
-		d := guestDebug(st.dr, s.probe.Int3 && s.hasInt3(), true, s.stepIRQ && s.probe.BlockIRQ)
+		d := guestDebug(st.dr, s.probe.Int3 && s.hasInt3(), st.stepping, s.stepIRQ && s.probe.BlockIRQ)
 		v.KVM().SetGuestDebug(&d)
 		return false
 	}

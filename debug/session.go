@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"sync"
 
+	"github.com/kvmscope/kvmscope/debug/symbols"
 	"github.com/kvmscope/kvmscope/vmm"
 	"github.com/kvmscope/kvmscope/vmm/exitstats"
 	"github.com/kvmscope/kvmscope/vmm/kvm"
@@ -46,6 +47,9 @@ type Options struct {
 	// Probe is what the host can do (from ProbeHost); the zero value
 	// assumes the least: no int3 interception.
 	Probe Probe
+	// Symbols names guest addresses for the front ends (func+off) and
+	// resolves names; nil when the guest has none.
+	Symbols *symbols.Table
 }
 
 // vcpuState is the session's side of one vCPU. Fields marked "thread" are
@@ -59,6 +63,7 @@ type vcpuState struct {
 	action   Action
 	stepOver bool // single-stepping off a breakpoint before the action
 	stepping bool // continuing by single steps (breakpoints no DR holds)
+	noExecDR bool // execute breakpoints kept out of the DRs (Session.noExecDR)
 	dr       [4]debugSlot
 	event    *StopEvent // why the vCPU parked itself, nil for a requested park
 	lastHit  uint64     // the breakpoint it last reported, to step over on resume

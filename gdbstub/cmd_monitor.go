@@ -38,6 +38,7 @@ func init() {
 		{"exits", "exits", "VM exits so far: count and KVM_RUN round trip per reason", monExits},
 		{"probe", "probe", "how breakpoints are implemented on this host", monProbe},
 		{"step-irq", "step-irq [on|off]", "show or set whether single-steps block interrupt injection", monStepIRQ},
+		{"sym", "sym NAME[+OFF]|ADDR...", "resolve a symbol to its address, or name an address as func+off", monSym},
 	}
 }
 
@@ -155,8 +156,8 @@ func monCode(s *session, w *bytes.Buffer, args []string) error {
 		return fmt.Errorf("code at %#x unreadable: %v", pc, err)
 	}
 	var sym debug.Symbolizer
-	if sy, ok := s.srv.t.(Symbolizer); ok {
-		sym = sy.Symbol
+	if t := s.srv.symbolTable(); t != nil {
+		sym = t.At
 	}
 	mode := r.Mode()
 	fmt.Fprintf(w, "code at %#x (%v):\n", pc, mode)

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/kvmscope/kvmscope/debug"
+	"github.com/kvmscope/kvmscope/debug/symbols"
 	"github.com/kvmscope/kvmscope/vmm"
 )
 
@@ -610,5 +611,37 @@ func TestMonitor(t *testing.T) {
 		if 1+2*len(c) > h.srv.packetMax {
 			t.Errorf("O packet of %d bytes exceeds %d", 1+2*len(c), h.srv.packetMax)
 		}
+	}
+}
+
+// TestMonitorSym: `monitor sym` resolves names and names addresses, and
+// thread descriptions say where each vCPU is, when the guest has symbols.
+func TestMonitorSym(t *testing.T) {
+	h := newHarness(t, 2)
+	if out := h.monitor("sym start_kernel"); !strings.Contains(out, "no symbols for this guest") {
+		t.Errorf("sym without symbols: %q", out)
+	}
+	if r := h.do("qThreadExtraInfo,1"); r != hexOf("vCPU 0, 64-bit long mode") {
+		t.Errorf("qThreadExtraInfo without symbols: %q", r)
+	}
+	h.f.syms = symbols.New([]symbols.Symbol{
+		{Name: "start_kernel", Addr: 0x1000, Size: 0x40, Kind: 'T'},
+		{Name: "idle", Addr: 0x2000, Size: 0x10, Kind: 't'},
+	})
+	out := h.monitor("sym start_kernel idle+4 0x1010 0x9000")
+	for _, want := range []string{"0000000000001000 start_kernel\n", "0000000000002004 idle+4\n", "0000000000001010 start_kernel+0x10\n", "0000000000009000 0x9000\n"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("monitor sym lacks %q:\n%s", want, out)
+		}
+	}
+	if out := h.monitor("sym nosuch start_kernel"); !strings.Contains(out, "no symbol nosuch") || !strings.Contains(out, "start_kernel") {
+		t.Errorf("monitor sym nosuch: %q", out)
+	}
+	if out := h.monitor("sym"); !strings.Contains(out, "usage") {
+		t.Errorf("monitor sym: %q", out)
+	}
+	if r := h.do("qThreadExtraInfo,1"); r != hexOf("vCPU 0, 64-bit long mode, in start_kernel") {
+		b, _ := decodeHex([]byte(r))
+		t.Errorf("qThreadExtraInfo with symbols: %q", b)
 	}
 }

@@ -66,7 +66,10 @@ func cmdThreadInfoNext(s *session, arg []byte) reply { return replyString("l") }
 
 func cmdCurrentThread(s *session, arg []byte) reply { return replyString("QC" + threadOf(s.cur)) }
 
-// cmdThreadExtraInfo describes a vCPU in words: "vCPU 0, 64-bit long mode".
+// cmdThreadExtraInfo describes a vCPU in words: "vCPU 0, 64-bit long mode",
+// and where it is when the guest has symbols: ", in default_idle+0x1d".
+// gdb prints this in `info threads`, which then shows where every vCPU of
+// a kernel is even when gdb itself has no symbols for it.
 func cmdThreadExtraInfo(s *session, arg []byte) reply {
 	tid, ok := parseThreadID(arg)
 	if !ok {
@@ -80,6 +83,11 @@ func cmdThreadExtraInfo(s *session, arg []byte) reply {
 	if !s.srv.running {
 		if r, err := s.srv.t.Registers(v); err == nil {
 			text += ", " + r.Mode().String()
+			if t := s.srv.symbolTable(); t != nil {
+				if _, _, ok := t.At(r.PC()); ok {
+					text += ", in " + t.Format(r.PC())
+				}
+			}
 		}
 	} else {
 		text += ", running"

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/kvmscope/kvmscope/debug"
+	"github.com/kvmscope/kvmscope/debug/symbols"
 	"github.com/kvmscope/kvmscope/vmm"
 	"github.com/kvmscope/kvmscope/vmm/exitstats"
 	"github.com/kvmscope/kvmscope/vmm/kvm"
@@ -29,6 +30,7 @@ type fakeTarget struct {
 	stepIRQ bool
 	// noWatch lists watchpoint kinds the fake refuses as unsupported.
 	noWatch map[debug.WatchKind]bool
+	syms    *symbols.Table // nil: the guest has no symbols
 
 	stops   chan debug.StopEvent
 	running bool
@@ -289,6 +291,8 @@ func (f *fakeTarget) Stops() <-chan debug.StopEvent { return f.stops }
 func (f *fakeTarget) ExitStats() []exitstats.Row {
 	return []exitstats.Row{{Name: "io 0x3f8 (serial)", Count: 12}, {Name: "hlt", Count: 3}}
 }
+
+func (f *fakeTarget) Symbols() *symbols.Table { return f.syms }
 
 func (f *fakeTarget) BreakpointStrategy() string {
 	return "software: int3 (fake)\nhardware: DR0-DR3 (fake)\n"

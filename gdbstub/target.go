@@ -2,6 +2,7 @@ package gdbstub
 
 import (
 	"github.com/kvmscope/kvmscope/debug"
+	"github.com/kvmscope/kvmscope/debug/symbols"
 	"github.com/kvmscope/kvmscope/vmm/exitstats"
 )
 
@@ -36,7 +37,16 @@ type RunState interface {
 }
 
 // Symbolizer is an optional interface: a Target that implements it gets
-// symbol names in `monitor code`.
+// func+off in `monitor code` and in thread descriptions, and `monitor
+// sym`. Symbols may return nil: the guest has no symbols.
 type Symbolizer interface {
-	Symbol(addr uint64) (name string, base uint64, ok bool)
+	Symbols() *symbols.Table
+}
+
+// symbolTable is the target's symbol table, or nil.
+func (srv *server) symbolTable() *symbols.Table {
+	if sy, ok := srv.t.(Symbolizer); ok {
+		return sy.Symbols()
+	}
+	return nil
 }

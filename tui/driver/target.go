@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/kvmscope/kvmscope/debug"
+	"github.com/kvmscope/kvmscope/debug/symbols"
 	"github.com/kvmscope/kvmscope/vmm/exitstats"
 )
 
@@ -150,8 +151,8 @@ func (t *Target) SetStepIRQ(block bool) error { return t.g.s.SetStepIRQ(block) }
 // Running tells the stub whether the machine runs when it starts serving.
 func (t *Target) Running() bool { return !t.g.s.Stopped() && !t.g.ended() }
 
-// Symbol names an address for `monitor code`.
-func (t *Target) Symbol(addr uint64) (string, uint64, bool) { return t.g.d.cfg.Symbols.At(addr) }
+// Symbols is the guest's symbol table for `monitor code` and `monitor sym`.
+func (t *Target) Symbols() *symbols.Table { return t.g.d.cfg.Symbols }
 
 // Note puts a line about gdb (it attached, it left) in the status line.
 func (t *Target) Note(format string, args ...any) {

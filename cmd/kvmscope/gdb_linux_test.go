@@ -1,0 +1,146 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/kvmscope/kvmscope/internal/kvmbox"
+	"github.com/kvmscope/kvmscope/internal/kvmtest"
+	"github.com/kvmscope/kvmscope/samples/linux"
+)
+
+// linuxGuest is the Debian kernel of the sandbox with the Linux sample's
+// initramfs, written where a kvmscope subprocess can read them.
+type linuxGuest struct{ bzImage, initrd string }
+
+func linuxGuestFiles(t *testing.T) linuxGuest {
+	t.Helper()
+	kvmtest.Available(t)
+	c := kvmbox.Cache{Dir: kvmbox.Dir()}
+	kver, err := c.KernelVersion()
+	if err != nil {
+		if errors.Is(err, kvmbox.ErrNotSetUp) {
+			t.Skipf("needs the Debian kernel of the sandbox: run `bin/kvmbox setup` (make setup): %v", err)
+		}
+		t.Fatal(err)
+	}
+	bb, err := linux.FindBusybox()
+	if err != nil {
+		t.Fatalf("the Linux sample's initramfs: %v", err)
+	}
+	busybox, err := os.ReadFile(bb)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cpio, err := linux.Initramfs(busybox, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := linuxGuest{bzImage: c.Vmlinuz(kver), initrd: filepath.Join(t.TempDir(), "initramfs.cpio.gz")}
+	if err := os.WriteFile(g.initrd, cpio, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return g
+}
+
+// args runs the guest with init running cmd and its exit status ending it.
+func (g linuxGuest) args(cpus int, cmd string) []string {
+	return []string{"--cpus", strconv.Itoa(cpus), "--mem", "256M", "--timeout", "600s", "--initrd", g.initrd,
+		"--append", linux.CmdlineWith(cmd), g.bzImage}
+}
+
+var kallsymsLine = regexp.MustCompile(`(?m)^([0-9a-f]{16}) [tT] (\S+)\s*$`)
+
+// guestKallsyms boots the guest once and reads the named text symbols
+// from its own /proc/kallsyms (under nokaslr, the addresses it runs at).
+func (g linuxGuest) guestKallsyms(t *testing.T, names ...string) map[string]uint64 {
+	t.Helper()
+	cmd := fmt.Sprintf("grep -E ' (%s)$' /proc/kallsyms", strings.Join(names, "|"))
+	stdout, stderr, status := kvmscope(t, append([]string{"run"}, g.args(1, cmd)...)...)
+	if status != 0 {
+		t.Fatalf("reading /proc/kallsyms: status %d\nstdout:\n%s\nstderr:\n%s", status, stdout, stderr)
+	}
+	addrs := map[string]uint64{}
+	for _, m := range kallsymsLine.FindAllStringSubmatch(stdout, -1) {
+		a, _ := strconv.ParseUint(m[1], 16, 64)
+		addrs[m[2]] = a
+	}
+	for _, n := range names {
+		if addrs[n] == 0 {
+			t.Fatalf("the guest's /proc/kallsyms has no %s:\n%s", n, stdout)
+		}
+	}
+	return addrs
+}
+
+// TestGDBLinuxKernel is issue 8's acceptance run: real gdb on the Debian
+// kernel (no symbols of its own) with 2 vCPUs stops at start_kernel by the
+// address the guest's /proc/kallsyms gives, in 64-bit long mode; once both
+// vCPUs run (a breakpoint in the nanosleep syscall that init's `sleep`
+// makes) lists both as threads in long mode; steps one vCPU while the
+// other stays put (scheduler-locking step); and lets the guest run on to
+// the exit status its init chose.
+func TestGDBLinuxKernel(t *testing.T) {
+	g := linuxGuestFiles(t)
+	sym := g.guestKallsyms(t, "start_kernel", "hrtimer_nanosleep")
+	p := startStub(t, append([]string{"--wait"}, g.args(2, "sleep 1; exit 5")...)...)
+	out := p.gdb(t,
+		fmt.Sprintf("hbreak *%#x", sym["start_kernel"]),
+		"continue",
+		"p/x $pc",
+		"info threads",
+		"p/x $cs",
+		"p/x $efer",
+		"delete",
+		fmt.Sprintf("hbreak *%#x", sym["hrtimer_nanosleep"]),
+		"continue",
+		"p/x $pc",
+		"info threads",
+		"delete",
+		"set scheduler-locking step",
+		"thread 2",
+		"p/x $pc",
+		"thread 1",
+		"p/x $pc",
+		"stepi",
+		"thread 2",
+		"p/x $pc",
+		"continue",
+	)
+	t.Logf("gdb on the Linux kernel:\n%s", out)
+	pcs := regexp.MustCompile(`\$\d+ = (0x[0-9a-f]+)`).FindAllStringSubmatch(out, -1)
+	if len(pcs) != 7 {
+		t.Fatalf("want 7 printed values, got %d:\n%s", len(pcs), out)
+	}
+	val := func(i int) uint64 { v, _ := strconv.ParseUint(pcs[i][1], 0, 64); return v }
+	if val(0) != sym["start_kernel"] {
+		t.Errorf("stopped at %#x, want start_kernel at %#x:\n%s", val(0), sym["start_kernel"], out)
+	}
+	if val(2)&(1<<10) == 0 { // EFER.LMA
+		t.Errorf("EFER %#x at start_kernel: not in long mode", val(2))
+	}
+	if val(3) != sym["hrtimer_nanosleep"] {
+		t.Errorf("stopped at %#x, want hrtimer_nanosleep at %#x:\n%s", val(3), sym["hrtimer_nanosleep"], out)
+	}
+	if val(6) != val(4) {
+		t.Errorf("vCPU 1 moved from %#x to %#x while vCPU 0 stepped with scheduler-locking step:\n%s", val(4), val(6), out)
+	}
+	mustContain(t, out,
+		"Breakpoint 1, 0x",
+		"vCPU 0, 64-bit long mode",
+		"Breakpoint 2, 0x",
+		"exited with code 05",
+	)
+	if n := strings.Count(out[strings.Index(out, "Breakpoint 2, "):], ", 64-bit long mode"); n < 2 {
+		t.Errorf("info threads once both vCPUs run: want two vCPUs in long mode, got %d:\n%s", n, out)
+	}
+	if s := p.status(t); s != 5 {
+		t.Fatalf("kvmscope exited %d, want the guest's 5; stderr:\n%s", s, p.stderrText())
+	}
+}
