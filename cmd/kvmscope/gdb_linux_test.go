@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/kvmscope/kvmscope/internal/kvmbox"
 	"github.com/kvmscope/kvmscope/internal/kvmtest"
@@ -82,14 +83,16 @@ func (g linuxGuest) guestKallsyms(t *testing.T, names ...string) map[string]uint
 // TestGDBLinuxKernel is issue 8's acceptance run: real gdb on the Debian
 // kernel (no symbols of its own) with 2 vCPUs stops at start_kernel by the
 // address the guest's /proc/kallsyms gives, in 64-bit long mode; once both
-// vCPUs run (a breakpoint in the nanosleep syscall that init's `sleep`
-// makes) lists both as threads in long mode; steps one vCPU while the
-// other stays put (scheduler-locking step); and lets the guest run on to
-// the exit status its init chose.
+// vCPUs run (a software breakpoint, debug registers in the sandbox, in
+// the nanosleep syscall that init's `sleep` makes) lists both as threads
+// in long mode; steps one vCPU while the other stays put
+// (scheduler-locking step); detaches; and a second gdb stops the sleeping
+// SMP kernel with Ctrl-C and lets it run on to the exit status its init
+// chose.
 func TestGDBLinuxKernel(t *testing.T) {
 	g := linuxGuestFiles(t)
 	sym := g.guestKallsyms(t, "start_kernel", "hrtimer_nanosleep")
-	p := startStub(t, append([]string{"--wait"}, g.args(2, "sleep 1; exit 5")...)...)
+	p := startStub(t, append([]string{"--wait"}, g.args(2, "sleep 4; exit 5")...)...)
 	out := p.gdb(t,
 		fmt.Sprintf("hbreak *%#x", sym["start_kernel"]),
 		"continue",
@@ -98,7 +101,7 @@ func TestGDBLinuxKernel(t *testing.T) {
 		"p/x $cs",
 		"p/x $efer",
 		"delete",
-		fmt.Sprintf("hbreak *%#x", sym["hrtimer_nanosleep"]),
+		fmt.Sprintf("break *%#x", sym["hrtimer_nanosleep"]),
 		"continue",
 		"p/x $pc",
 		"info threads",
@@ -111,7 +114,7 @@ func TestGDBLinuxKernel(t *testing.T) {
 		"stepi",
 		"thread 2",
 		"p/x $pc",
-		"continue",
+		"detach",
 	)
 	t.Logf("gdb on the Linux kernel:\n%s", out)
 	pcs := regexp.MustCompile(`\$\d+ = (0x[0-9a-f]+)`).FindAllStringSubmatch(out, -1)
@@ -135,11 +138,14 @@ func TestGDBLinuxKernel(t *testing.T) {
 		"Breakpoint 1, 0x",
 		"vCPU 0, 64-bit long mode",
 		"Breakpoint 2, 0x",
-		"exited with code 05",
 	)
 	if n := strings.Count(out[strings.Index(out, "Breakpoint 2, "):], ", 64-bit long mode"); n < 2 {
 		t.Errorf("info threads once both vCPUs run: want two vCPUs in long mode, got %d:\n%s", n, out)
 	}
+	// The guest sleeps on: Ctrl-C stops it, with every vCPU somewhere.
+	out = p.gdbInterrupted(t, 1500*time.Millisecond, "continue", "info threads", "continue")
+	t.Logf("gdb's Ctrl-C on the sleeping kernel:\n%s", out)
+	mustContain(t, out, "SIGINT", "Thread 1 (vCPU 0, 64-bit long mode", "Thread 2 (vCPU 1, 64-bit long mode", "exited with code 05")
 	if s := p.status(t); s != 5 {
 		t.Fatalf("kvmscope exited %d, want the guest's 5; stderr:\n%s", s, p.stderrText())
 	}
