@@ -34,11 +34,7 @@ func dialRawRSP(addr string) (*rawRSP, error) {
 
 // call sends a packet and returns the reply, acknowledging it.
 func (c *rawRSP) call(data string) (string, error) {
-	var sum byte
-	for i := 0; i < len(data); i++ {
-		sum += data[i]
-	}
-	if _, err := fmt.Fprintf(c.conn, "$%s#%02x", data, sum); err != nil {
+	if _, err := c.conn.Write([]byte(appendPacket(data))); err != nil {
 		return "", err
 	}
 	for {
