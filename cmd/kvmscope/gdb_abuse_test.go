@@ -230,4 +230,3 @@ func abort(c net.Conn) {
 	}
 	c.Close()
 }
-
