@@ -10,7 +10,8 @@
 // in long mode and ELF32 images in flat protected mode, both at 0x100000
 // (each sets its own stack in its .bss); the raw 64 KiB firmware images are
 // entered in real mode at the reset vector. They end through the
-// debug-exit port 0xf4 (but triple-fault, and the demo, which never ends)
+// debug-exit port 0xf4 (but triple-fault and runaway, which fault, and the
+// demo and spin-cli, which never end)
 // and print, if at all, on the COM1 UART at 0x3f8.
 //
 // A raw image may have an ELF beside it with the same bytes and the
@@ -135,6 +136,10 @@ type Outcome struct {
 	// TripleFault is set when the sample ends in a triple fault (which KVM
 	// reports as KVM_EXIT_SHUTDOWN) instead of writing to port 0xf4.
 	TripleFault bool
+	// Fault, when not empty, is part of how the VMM describes the fault
+	// that ends the sample instead of a write to port 0xf4 (other than a
+	// triple fault): e.g. "KVM internal error".
+	Fault string
 	// Forever is set when the sample never ends on its own (the demo): it
 	// runs until the VMM stops it, by a time limit or because the user
 	// quits, so a run of it ends in a timeout or a cancel. ExitStatus is
@@ -167,6 +172,18 @@ var catalog = map[string]sample{
 	"triple-fault": {
 		desc:    "ELF64, long mode: prints a line on COM1, loads an empty IDT and executes ud2, so the CPU triple-faults",
 		outcome: Outcome{Serial: "about to triple-fault\n", TripleFault: true},
+	},
+	"runaway": {
+		desc:    "ELF64, long mode: prints a line, then jumps to the last 16 bytes of the default 64 MiB of RAM and runs off its end, which KVM cannot emulate (an internal error)",
+		outcome: Outcome{Serial: "runaway: jumping to the end of RAM\n", Fault: "KVM internal error"},
+	},
+	"spin-cli": {
+		desc:    "ELF64, long mode: prints a line, disables interrupts and spins forever with no exit (a deadlock); only a time limit or a debugger stops it",
+		outcome: Outcome{Serial: "spin-cli: interrupts off, spinning\n", Forever: true},
+	},
+	"rom-write": {
+		desc:    "64 KiB firmware, real mode running from the ROM copy at the top of 4 GiB: writes a byte of its ROM, prints whether it kept its value, exits with status 0 if it did (the write was dropped)",
+		outcome: Outcome{Serial: "rom-write: the ROM kept its byte\n", ExitStatus: 0},
 	},
 	"modes": {
 		desc:    "64 KiB firmware with an ELF of its symbols: real mode from the reset vector, then protected, then long mode, counting at 0x7000/0x7004/0x7008 in each; prints the modes, exits with status 0",

@@ -16,7 +16,7 @@ import (
 
 var wantNames = []string{
 	"bench-compute", "bench-cpuid", "bench-doorbell", "bench-hlt", "bench-mmio", "bench-pio", "bench-piowindow", "bench-window",
-	"demo", "elf32-hello", "fw-realmode", "hello", "modes", "pio-loop", "triple-fault",
+	"demo", "elf32-hello", "fw-realmode", "hello", "modes", "pio-loop", "rom-write", "runaway", "spin-cli", "triple-fault",
 }
 
 var (
@@ -528,11 +528,12 @@ func TestDemoSymbolFile(t *testing.T) {
 	}
 }
 
-// TestDemoForever checks that the demo, and only the demo, runs until it
-// is stopped: it promises its banner and never writes to port 0xf4.
+// TestDemoForever checks that the demo (and spin-cli, a guest gone wrong)
+// and only they run until stopped: the demo promises its banner and never
+// writes to port 0xf4.
 func TestDemoForever(t *testing.T) {
 	for _, name := range Names() {
-		if out, _ := Expect(name); out.Forever != (name == "demo") {
+		if out, _ := Expect(name); out.Forever != (name == "demo" || name == "spin-cli") {
 			t.Errorf("Expect(%q).Forever = %v", name, out.Forever)
 		}
 	}

@@ -37,7 +37,8 @@ func handleIO(v *VCPU) (action, *Stop) {
 }
 
 // handleMMIO completes a memory-mapped access on the MMIO bus. Writes to
-// read-only memory (firmware ROM) arrive here too and are dropped.
+// read-only memory (firmware ROM) arrive here too and are dropped, as the
+// hardware drops them, and counted (romWrites).
 func handleMMIO(v *VCPU) (action, *Stop) {
 	mmio := v.run.MMIO()
 	if mmio.Len > uint32(len(mmio.Data)) {
@@ -53,6 +54,10 @@ func handleMMIO(v *VCPU) (action, *Stop) {
 	case ok:
 		v.key = v.m.mmioKeys[idx]
 		dev.Read(off, access)
+	case mmio.IsWrite != 0 && v.m.mem.readOnlyAt(mmio.PhysAddr):
+		v.key = v.m.romKey
+		pc, known := v.codeAddr()
+		v.m.romWrites.record(mmio.PhysAddr, pc, known)
 	default:
 		v.key = v.m.mmioNone
 		if mmio.IsWrite == 0 {

@@ -65,8 +65,15 @@ func (m *Machine) ActiveExtensions() Extensions {
 // OfferedExtensions is what the host's KVM offers (known once running).
 func (m *Machine) OfferedExtensions() Extensions { return m.offered }
 
-// Warnings lists the extensions asked for that the host lacks.
-func (m *Machine) Warnings() []string { return m.warnings }
+// Warnings lists the extensions asked for that the host lacks, and the
+// guest's writes to ROM.
+func (m *Machine) Warnings() []string {
+	w := m.warnings
+	if rom := m.romWrites.String(); rom != "" {
+		w = append(w[:len(w):len(w)], rom)
+	}
+	return w
+}
 
 // SetExtension switches a live extension while the guest runs.
 func (m *Machine) SetExtension(e Extension, on bool) error {

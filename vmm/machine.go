@@ -35,6 +35,8 @@ type Machine struct {
 	pioNone   exitstats.Key   // ports nobody claims
 	mmioKeys  []exitstats.Key
 	mmioNone  exitstats.Key
+	romKey    exitstats.Key // writes to read-only memory, dropped
+	romWrites romWrites
 
 	// Host extensions (ext_apply.go).
 	requested, offered, active Extensions
@@ -174,6 +176,7 @@ func (m *Machine) registerExitKeys() error {
 		m.mmioKeys = append(m.mmioKeys, add("mmio", fmt.Sprintf("MMIO %#x %s", m.mmio.Base(i), m.mmio.Name(i))))
 	}
 	m.mmioNone = add("mmio", "MMIO unclaimed")
+	m.romKey = add("mmio", "MMIO write to ROM (dropped)")
 	m.ringKey = add("ring", "coalesced writes (no exit)")
 	m.keys.Freeze()
 	return err

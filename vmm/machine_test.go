@@ -94,12 +94,16 @@ func TestSamples(t *testing.T) {
 				if !strings.Contains(stop.Detail, "triple fault") {
 					t.Errorf("detail %q does not say triple fault", stop.Detail)
 				}
+			case want.Fault != "":
+				if stop.Kind != vmm.StopFault || stop.Fault == nil || !strings.Contains(stop.Detail, want.Fault) {
+					t.Fatalf("stop %v, want a fault: %s", &stop, want.Fault)
+				}
 			default:
 				if stop.Kind != vmm.StopGuestExit || int(stop.Status) != want.ExitStatus {
 					t.Fatalf("stop %v, want guest exit with status %d", &stop, want.ExitStatus)
 				}
 			}
-			if r := row(rows, "IO 0xf4 debug-exit"); !want.TripleFault && (r == nil || r.Count != 1) {
+			if r := row(rows, "IO 0xf4 debug-exit"); !want.TripleFault && want.Fault == "" && (r == nil || r.Count != 1) {
 				t.Errorf("debug-exit row %+v, want one exit", r)
 			}
 		})

@@ -46,6 +46,17 @@ func allocRAM(size uint64) ([]byte, error) {
 	return mem, nil
 }
 
+// readOnlyAt says whether gpa lies in a read-only slot (firmware ROM).
+func (m *memory) readOnlyAt(gpa uint64) bool {
+	for i := range m.slots {
+		s := &m.slots[i]
+		if s.readOnly && gpa >= s.gpa && gpa-s.gpa < uint64(len(s.mem)) {
+			return true
+		}
+	}
+	return false
+}
+
 // add records a slot; mapInto hands the slots to KVM.
 func (m *memory) add(s slot) { m.slots = append(m.slots, s) }
 
