@@ -3,7 +3,6 @@ package main
 import (
 	"crypto/md5"
 	"fmt"
-	"net"
 	"os/exec"
 	"strings"
 	"syscall"
@@ -27,49 +26,6 @@ func checksumWork(n, secs int) (cmd string) {
 		"for c in 0 1; do (seq 1 %d | md5sum > /tmp/s$c) & done; wait; "+
 		"for c in 0 1; do read h x < /tmp/s$c; [ $h = $want ] || bad=$((bad+1)); done; rounds=$((rounds+1)); done; "+
 		"echo rounds $rounds bad $bad; [ $rounds -gt 0 ] || exit 99; exit $bad", want, secs, n)
-}
-
-// rspDialed is a raw client on the stub; the test fails if it cannot connect.
-func rspDialed(t *testing.T, addr string) *rawRSP {
-	t.Helper()
-	c, err := dialRawRSP(addr)
-	if err != nil {
-		t.Fatalf("connect to the stub: %v", err)
-	}
-	c.conn.SetDeadline(time.Now().Add(time.Minute))
-	return c
-}
-
-// rspReattach connects right after a client vanished. The stub learns of
-// the reset from its reader a moment later and may refuse a connection
-// that arrives first, as "another gdb is attached": then try again.
-func rspReattach(t *testing.T, addr string) *rawRSP {
-	t.Helper()
-	for try := 0; ; try++ {
-		c := rspDialed(t, addr)
-		r, err := c.call("?")
-		if err == nil && strings.HasPrefix(r, "T") {
-			return c
-		}
-		c.conn.Close()
-		if try == 20 || err == nil && !strings.Contains(r, "another gdb is attached") {
-			t.Fatalf("attach after a client vanished: %q, %v", r, err)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-}
-
-// mustCall sends a packet and checks the reply's start.
-func (c *rawRSP) mustCall(t *testing.T, data, wantPrefix string) string {
-	t.Helper()
-	r, err := c.call(data)
-	if err != nil {
-		t.Fatalf("%.40q: %v", data, err)
-	}
-	if !strings.HasPrefix(r, wantPrefix) {
-		t.Fatalf("%.40q: reply %.80q, want %q...", data, r, wantPrefix)
-	}
-	return r
 }
 
 // TestGDBAbuse: gdb clients that misbehave in every way issue 9 lists,
@@ -135,8 +91,8 @@ func TestGDBAbuse(t *testing.T) {
 			c.conn.Write([]byte{b})
 			time.Sleep(50 * time.Millisecond)
 		}
-		if r := readReply(t, c); !strings.HasPrefix(r, "T") {
-			t.Fatalf("? byte by byte: %q", r)
+		if r, err := c.recv(); err != nil || !strings.HasPrefix(r, "T") {
+			t.Fatalf("? byte by byte: %q, %v", r, err)
 		}
 		c.mustCall(t, "D", "OK")
 		c.conn.Close()
@@ -151,7 +107,7 @@ func TestGDBAbuse(t *testing.T) {
 		// A breakpoint the guest hits every round: the stub must take it
 		// out when this client vanishes, or the guest stops for good.
 		c.mustCall(t, fmt.Sprintf("Z1,%x,1", sym["__x64_sys_wait4"]), "OK")
-		c.conn.Write([]byte(appendPacket("vCont;s:1")))
+		c.send("vCont;s:1")
 		abort(c.conn)
 		c = rspReattach(t, p.addr)
 		c.mustCall(t, "D", "OK")
@@ -180,53 +136,4 @@ func TestGDBAbuse(t *testing.T) {
 	if s := p.status(t); s != 0 {
 		t.Fatalf("the guest's checksummed work: status %d (the count of wrong sums, 99 for no round done); stderr:\n%s", s, p.stderrText())
 	}
-}
-
-// readAck reads one acknowledgment byte.
-func readAck(t *testing.T, c *rawRSP) byte {
-	t.Helper()
-	b, err := c.r.ReadByte()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
-
-// readReply reads a reply to a packet sent by hand and acknowledges it.
-func readReply(t *testing.T, c *rawRSP) string {
-	t.Helper()
-	for {
-		b, err := c.r.ReadByte()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if b == '$' {
-			break
-		}
-	}
-	reply, err := c.r.ReadString('#')
-	if err != nil {
-		t.Fatal(err)
-	}
-	c.r.Discard(2)
-	c.conn.Write([]byte{'+'})
-	return strings.TrimSuffix(reply, "#")
-}
-
-// appendPacket frames data as a remote-protocol packet.
-func appendPacket(data string) string {
-	var sum byte
-	for i := range len(data) {
-		sum += data[i]
-	}
-	return fmt.Sprintf("$%s#%02x", data, sum)
-}
-
-// abort drops a connection with a reset, as a killed process's socket
-// does when data is unread.
-func abort(c net.Conn) {
-	if tc, ok := c.(*net.TCPConn); ok {
-		tc.SetLinger(0)
-	}
-	c.Close()
 }

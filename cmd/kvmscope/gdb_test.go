@@ -170,7 +170,12 @@ func TestGDBRealModeFirmware(t *testing.T) {
 	mustContain(t, out,
 		"rip            0xfffffff0",
 		"cs             0xf000",
-		"$1 = 0xf0004",
+		// ljmp, cli, cld: one instruction a stepi. (It once read 0xf0004:
+		// the emulator flags all four debug registers' hit bits when IP
+		// is 0, as it is after the ljmp, and a step with those bits was
+		// taken for a breakpoint nobody set and went on silently.)
+		"0x00000000000f0000 in ?? ()\n0x00000000000f0001 in ?? ()\n0x00000000000f0002 in ?? ()",
+		"$1 = 0xf0002",
 		"Breakpoint 1, 0x00000000000f0010",
 		"$2 = 0xf0010",
 		"Hardware watchpoint 2: *(unsigned short *)0x7bfe",

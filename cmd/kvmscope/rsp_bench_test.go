@@ -1,9 +1,7 @@
 package main
 
 import (
-	"bufio"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"strings"
@@ -13,51 +11,6 @@ import (
 	"github.com/kvmscope/kvmscope/internal/kvmtest"
 	"github.com/kvmscope/kvmscope/samples"
 )
-
-// rawRSP speaks just enough of the remote protocol to single-step.
-type rawRSP struct {
-	conn net.Conn
-	r    *bufio.Reader
-}
-
-func dialRawRSP(addr string) (*rawRSP, error) {
-	var conn net.Conn
-	var err error
-	for range 100 { // QEMU takes a moment to listen
-		if conn, err = net.Dial("tcp", addr); err == nil {
-			return &rawRSP{conn: conn, r: bufio.NewReader(conn)}, nil
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	return nil, err
-}
-
-// call sends a packet and returns the reply, acknowledging it.
-func (c *rawRSP) call(data string) (string, error) {
-	if _, err := c.conn.Write([]byte(appendPacket(data))); err != nil {
-		return "", err
-	}
-	for {
-		b, err := c.r.ReadByte()
-		if err != nil {
-			return "", err
-		}
-		if b != '$' {
-			continue // the '+' for our packet, or noise
-		}
-		reply, err := c.r.ReadString('#')
-		if err != nil {
-			return "", err
-		}
-		if _, err := c.r.Discard(2); err != nil {
-			return "", err
-		}
-		if _, err := c.conn.Write([]byte{'+'}); err != nil {
-			return "", err
-		}
-		return strings.TrimSuffix(reply, "#"), nil
-	}
-}
 
 // stepRate single-steps n times and returns steps per second.
 func stepRate(addr string, n int) (float64, error) {

@@ -118,16 +118,9 @@ type tuiGDB struct {
 }
 
 func newTUIGDB(spec string) (*tuiGDB, error) {
-	addr, warning, err := gdbstub.ListenAddr(spec)
+	ln, err := listen("--gdb", spec)
 	if err != nil {
 		return nil, err
-	}
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return nil, err
-	}
-	if warning != "" {
-		fmt.Fprintf(os.Stderr, "kvmscope: warning: %s\n", warning)
 	}
 	return &tuiGDB{addr: ln.Addr().String(), first: ln}, nil
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -191,43 +192,6 @@ func TestTUIDemoScreenshot(t *testing.T) {
 	tm.keys("q")
 }
 
-// rspClient is just enough of gdb: packets with acks.
-type rspClient struct {
-	c net.Conn
-	r *bufio.Reader
-}
-
-func (g *rspClient) send(data string) error {
-	sum := 0
-	for i := 0; i < len(data); i++ {
-		sum += int(data[i])
-	}
-	_, err := fmt.Fprintf(g.c, "$%s#%02x", data, sum&0xff)
-	return err
-}
-
-func (g *rspClient) recv(d time.Duration) (string, error) {
-	g.c.SetReadDeadline(time.Now().Add(d))
-	for {
-		b, err := g.r.ReadByte()
-		if err != nil {
-			return "", err
-		}
-		if b != '$' {
-			continue // acks
-		}
-		data, err := g.r.ReadString('#')
-		if err != nil {
-			return "", err
-		}
-		if _, err := io.ReadFull(g.r, make([]byte, 2)); err != nil {
-			return "", err
-		}
-		g.c.Write([]byte("+"))
-		return strings.TrimSuffix(data, "#"), nil
-	}
-}
-
 // TestTUIBesideGDB: one consumer of the session's stops fans them out.
 // gdb continues the guest and the TUI's pause ends gdb's wait; gdb steps
 // and the TUI sees the new stop.
@@ -254,11 +218,11 @@ func TestTUIBesideGDB(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer c.Close()
-	g := &rspClient{c: c, r: bufio.NewReader(c)}
+	g := &rawRSP{conn: c, r: bufio.NewReader(c)}
 	if err := g.send("?"); err != nil {
 		t.Fatal(err)
 	}
-	if r, err := g.recv(10 * time.Second); err != nil || r[0] != 'T' && r[0] != 'S' {
+	if r, err := g.recvWithin(10 * time.Second); err != nil || r[0] != 'T' && r[0] != 'S' {
 		t.Fatalf("? answered %q, %v", r, err)
 	}
 	state := func() snap.Status { return d.Poll(snap.Query{MemExpr: "0"}).Status }
@@ -282,7 +246,7 @@ func TestTUIBesideGDB(t *testing.T) {
 	if err := d.Pause(); err != nil {
 		t.Fatal(err)
 	}
-	r, err := g.recv(20 * time.Second)
+	r, err := g.recvWithin(20 * time.Second)
 	if err != nil || r[0] != 'T' && r[0] != 'S' {
 		t.Fatalf("gdb's continue ended with %q, %v after the TUI paused", r, err)
 	}
@@ -291,7 +255,7 @@ func TestTUIBesideGDB(t *testing.T) {
 	if err := g.send("s"); err != nil {
 		t.Fatal(err)
 	}
-	if r, err := g.recv(20 * time.Second); err != nil || r[0] != 'T' && r[0] != 'S' {
+	if r, err := g.recvWithin(20 * time.Second); err != nil || r[0] != 'T' && r[0] != 'S' {
 		t.Fatalf("gdb's step answered %q, %v", r, err)
 	}
 	after := waitState("gdb's step", func(s snap.Status) bool { return s.Stops > before.Stops && s.State == snap.Stopped })
@@ -415,4 +379,58 @@ func BenchmarkTUICostOfLooking(b *testing.B) {
 		// headless runs alone spread by 2x, so one run decides nothing.
 		b.Logf("below the issue's bar: with the TUI attached pio-loop ran at %.1f%% of its headless exit throughput (want >= 95%%)", 100*ratio)
 	}
+}
+
+// TestTUIUnderGDBAbuse: gdb clients that send garbage, floods of Ctrl-C,
+// bad checksums and a 1 MiB packet, or vanish mid-packet and during a
+// step, leave the TUI's guest running and its console moving.
+func TestTUIUnderGDBAbuse(t *testing.T) {
+	kvmtest.Available(t)
+	image, err := samples.Image("demo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	gdb, err := newTUIGDB("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := driver.New(driver.Config{Machine: vmm.Config{MemSize: 64 * vmm.MiB, CPUs: 1}, Image: image, Name: "sample:demo", Run: true, GDB: gdb.serve})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	// The demo prints a status line every half second while it runs.
+	running := func(after string) {
+		t.Helper()
+		d.Poll(snap.Query{MemExpr: "0"}) // drop the console so far
+		var seen []byte
+		for end := time.Now().Add(20 * time.Second); time.Now().Before(end); time.Sleep(50 * time.Millisecond) {
+			f := d.Poll(snap.Query{MemExpr: "0"})
+			seen = append(seen, f.Console...)
+			if f.Status.State == snap.Running && bytes.Contains(seen, []byte("demo: tick ")) {
+				return
+			}
+		}
+		t.Fatalf("after %s the TUI's guest is not running: console %q", after, seen)
+	}
+	running("start")
+
+	c := rspDialed(t, gdb.addr)
+	c.mustCall(t, "?", "T")
+	c.conn.Write([]byte("hello \x00\xff garbage \x7f" + strings.Repeat("\x03", 1000) + "$g#00"))
+	c.mustCall(t, "M1000,80000:"+strings.Repeat("90", 1<<19), "E.")
+	c.mustCall(t, "D", "OK")
+	c.conn.Close()
+	running("a client of garbage, Ctrl-C, a bad checksum and 1 MiB")
+
+	c = rspReattach(t, gdb.addr)
+	c.conn.Write([]byte("$qSupported:multipro"))
+	abort(c.conn)
+	c = rspReattach(t, gdb.addr)
+	c.send("vCont;s:1")
+	abort(c.conn)
+	running("clients that vanished mid-packet and during a step")
 }
