@@ -192,10 +192,10 @@ func TestTUIDemoScreenshot(t *testing.T) {
 	tm.keys("q")
 }
 
-// TestTUIBesideGDB: one consumer of the session's stops fans them out.
-// gdb continues the guest and the TUI's pause ends gdb's wait; gdb steps
-// and the TUI sees the new stop.
-func TestTUIBesideGDB(t *testing.T) {
+// demoBesideGDB starts the TUI's driver on the demo, running or held at
+// its first instruction, with a gdb stub on a loopback port beside it.
+func demoBesideGDB(t *testing.T, run bool) (*driver.Driver, *tuiGDB) {
+	t.Helper()
 	kvmtest.Available(t)
 	image, err := samples.Image("demo")
 	if err != nil {
@@ -205,14 +205,22 @@ func TestTUIBesideGDB(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	d, err := driver.New(driver.Config{Machine: vmm.Config{MemSize: 64 * vmm.MiB, CPUs: 1}, Image: image, Name: "sample:demo", GDB: gdb.serve})
+	d, err := driver.New(driver.Config{Machine: vmm.Config{MemSize: 64 * vmm.MiB, CPUs: 1}, Image: image, Name: "sample:demo", Run: run, GDB: gdb.serve})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if err := d.Start(); err != nil {
 		t.Fatal(err)
 	}
-	defer d.Close()
+	t.Cleanup(d.Close)
+	return d, gdb
+}
+
+// TestTUIBesideGDB: one consumer of the session's stops fans them out.
+// gdb continues the guest and the TUI's pause ends gdb's wait; gdb steps
+// and the TUI sees the new stop.
+func TestTUIBesideGDB(t *testing.T) {
+	d, gdb := demoBesideGDB(t, false)
 	c, err := net.Dial("tcp", gdb.addr)
 	if err != nil {
 		t.Fatal(err)
@@ -385,23 +393,7 @@ func BenchmarkTUICostOfLooking(b *testing.B) {
 // bad checksums and a 1 MiB packet, or vanish mid-packet and during a
 // step, leave the TUI's guest running and its console moving.
 func TestTUIUnderGDBAbuse(t *testing.T) {
-	kvmtest.Available(t)
-	image, err := samples.Image("demo")
-	if err != nil {
-		t.Fatal(err)
-	}
-	gdb, err := newTUIGDB("127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	d, err := driver.New(driver.Config{Machine: vmm.Config{MemSize: 64 * vmm.MiB, CPUs: 1}, Image: image, Name: "sample:demo", Run: true, GDB: gdb.serve})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := d.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer d.Close()
+	d, gdb := demoBesideGDB(t, true)
 	// The demo prints a status line every half second while it runs.
 	running := func(after string) {
 		t.Helper()

@@ -4,9 +4,6 @@
 # segments, the first 4 GiB identity mapped and interrupts off. RSP is not
 # to be trusted on entry, so the first thing we do is load our own stack.
 
-	.equ	COM1, 0x3f8		# 8250 UART transmit holding register
-	.equ	COM1_LSR, COM1 + 5	# line status register
-	.equ	LSR_THRE, 0x20		# THR empty: ready for the next byte
 	.equ	DEBUG_EXIT, 0xf4	# a write ends the VM; the byte is the exit status
 
 	.code64
@@ -25,25 +22,7 @@ halt:	hlt				# not reached under kvmscope
 	jmp	halt
 	.size	_start, . - _start
 
-# puts writes the NUL-terminated string at %rsi to COM1.
-# Clobbers %rax, %rdx, %rsi.
-	.globl	puts
-	.type	puts, @function
-puts:
-	movb	(%rsi), %ah
-	testb	%ah, %ah
-	jz	2f
-	movw	$COM1_LSR, %dx
-1:	inb	%dx, %al		# wait until the transmitter can take a byte
-	testb	$LSR_THRE, %al
-	jz	1b
-	movw	$COM1, %dx
-	movb	%ah, %al
-	outb	%al, %dx
-	incq	%rsi
-	jmp	puts
-2:	ret
-	.size	puts, . - puts
+	.include "com1-puts64.s"
 
 	.section .rodata
 	.type	message, @object

@@ -11,9 +11,6 @@
 # ELF64, entered in 64-bit long mode at _start (0x100000), with the first
 # 4 GiB identity-mapped; run with the default 64 MiB of RAM.
 
-	.equ	COM1, 0x3f8		# 8250 UART transmit holding register
-	.equ	COM1_LSR, COM1 + 5	# line status register
-	.equ	LSR_THRE, 0x20		# THR empty: ready for the next byte
 	.equ	RAM_END, 64 << 20	# the default guest RAM: 64 MiB
 	.equ	SCRATCH, 0x8000		# where the zeros' `add %al,(%rax)` write
 
@@ -31,25 +28,7 @@ _start:
 	jmp	*%rcx			# eight `add %al,(%rax)`, then past the end
 	.size	_start, . - _start
 
-# puts writes the NUL-terminated string at %rsi to COM1.
-# Clobbers %rax, %rdx, %rsi.
-	.globl	puts
-	.type	puts, @function
-puts:
-	movb	(%rsi), %ah
-	testb	%ah, %ah
-	jz	2f
-	movw	$COM1_LSR, %dx
-1:	inb	%dx, %al
-	testb	$LSR_THRE, %al
-	jz	1b
-	movw	$COM1, %dx
-	movb	%ah, %al
-	outb	%al, %dx
-	incq	%rsi
-	jmp	puts
-2:	ret
-	.size	puts, . - puts
+	.include "com1-puts64.s"
 
 	.section .rodata
 message:

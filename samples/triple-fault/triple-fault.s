@@ -8,9 +8,6 @@
 #
 # ELF64, entered in 64-bit long mode at _start (0x100000).
 
-	.equ	COM1, 0x3f8		# 8250 UART transmit holding register
-	.equ	COM1_LSR, COM1 + 5	# line status register
-	.equ	LSR_THRE, 0x20		# THR empty: ready for the next byte
 
 	.code64
 	.text
@@ -29,25 +26,7 @@ halt:	hlt				# never reached
 	jmp	halt
 	.size	_start, . - _start
 
-# puts writes the NUL-terminated string at %rsi to COM1.
-# Clobbers %rax, %rdx, %rsi.
-	.globl	puts
-	.type	puts, @function
-puts:
-	movb	(%rsi), %ah
-	testb	%ah, %ah
-	jz	2f
-	movw	$COM1_LSR, %dx
-1:	inb	%dx, %al		# wait until the transmitter can take a byte
-	testb	$LSR_THRE, %al
-	jz	1b
-	movw	$COM1, %dx
-	movb	%ah, %al
-	outb	%al, %dx
-	incq	%rsi
-	jmp	puts
-2:	ret
-	.size	puts, . - puts
+	.include "com1-puts64.s"
 
 	.section .rodata
 	.type	message, @object
