@@ -92,7 +92,7 @@ func (g linuxGuest) guestKallsyms(t *testing.T, names ...string) map[string]uint
 func TestGDBLinuxKernel(t *testing.T) {
 	g := linuxGuestFiles(t)
 	sym := g.guestKallsyms(t, "start_kernel", "hrtimer_nanosleep")
-	p := startStub(t, append([]string{"--wait"}, g.args(2, "sleep 4; exit 5")...)...)
+	p := startStub(t, append([]string{"--wait"}, g.args(2, "sleep 15; exit 5")...)...)
 	out := p.gdb(t,
 		fmt.Sprintf("hbreak *%#x", sym["start_kernel"]),
 		"continue",

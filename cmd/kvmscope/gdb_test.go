@@ -99,6 +99,7 @@ func (p *stubProcess) gdbInterrupted(t *testing.T, after time.Duration, commands
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
+	attached := strings.Count(p.stderrText(), "gdb attached")
 	cmd := exec.CommandContext(ctx, "gdb", args...)
 	var buf bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &buf, &buf
@@ -106,9 +107,9 @@ func (p *stubProcess) gdbInterrupted(t *testing.T, after time.Duration, commands
 		t.Fatal(err)
 	}
 	if after > 0 {
-		// Interrupt once gdb is attached and has had time to continue.
+		// Interrupt once this gdb is attached and has had time to continue.
 		go func() {
-			for ctx.Err() == nil && !strings.Contains(p.stderrText(), "gdb attached") {
+			for ctx.Err() == nil && strings.Count(p.stderrText(), "gdb attached") == attached {
 				time.Sleep(100 * time.Millisecond)
 			}
 			time.Sleep(after)
