@@ -20,6 +20,15 @@ build:
 setup: build
 	$(GO) mod download
 	$(if $(HAVE_KVM),@echo "/dev/kvm is here: no sandbox needed",$(KVMBOX) setup)
+	@missing=$$(for t in $(TEST_CLIENTS); do command -v $$t >/dev/null || echo $$t; done); \
+	if [ -n "$$missing" ]; then \
+		echo "installing the tests' real clients:" $$missing; \
+		apt-get update -q >/dev/null && apt-get install -y -q --no-install-recommends $$missing >/dev/null; \
+	fi
+
+# The clients the tests drive for real: gdb and LLDB on the stub, tmux as
+# the TUI's terminal.
+TEST_CLIENTS := gdb lldb tmux
 
 # run: the TUI on the demo guest; inside kvmbox (which carries the
 # terminal's type and size and passes the keys) when there is no /dev/kvm.
