@@ -195,4 +195,3 @@ func debianKernel(t testing.TB) (bz, vmlinux []byte) {
 	}
 	return bz, vmlinux
 }
-
