@@ -55,7 +55,7 @@ func open(data []byte, limit int64) (*Image, error) {
 	switch {
 	case len(data) == 0:
 		return nil, errors.New("kernel image: empty")
-	case isBzImage(data):
+	case IsBzImage(data):
 		return openBzImage(data, limit)
 	case bytes.HasPrefix(data, []byte(elf.ELFMAG)):
 		return &Image{Data: data, Container: "ELF"}, nil
@@ -82,7 +82,9 @@ const (
 	headerEnd     = 0x250
 )
 
-func isBzImage(data []byte) bool {
+// IsBzImage reports whether data starts with a Linux setup header (the
+// boot flag and "HdrS").
+func IsBzImage(data []byte) bool {
 	return len(data) >= versionOff+2 &&
 		binary.LittleEndian.Uint16(data[bootFlagOff:]) == 0xaa55 &&
 		string(data[headerOff:headerOff+4]) == "HdrS"
