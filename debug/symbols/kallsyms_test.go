@@ -289,4 +289,20 @@ func TestKallsymsDebianKernel(t *testing.T) {
 		}
 	}
 	t.Logf("%d text symbols, all in executable segments", text)
+
+	// KASLR: the image's banner, found 5 steps up in a fake guest.
+	banner, err := ImageBytes(im.Data, s.Addr, 64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const slid = 5 * X86SlideAlign
+	read := func(addr uint64, buf []byte) (int, error) {
+		if addr != s.Addr+slid {
+			return copy(buf, "Linux version 0 (not here)"), nil
+		}
+		return copy(buf, banner), nil
+	}
+	if slide, err := KernelSlide(read, im.Data, tab); err != nil || slide != slid {
+		t.Errorf("KernelSlide = %#x, %v; want %#x", slide, err, slid)
+	}
 }
