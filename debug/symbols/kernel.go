@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/kvmscope/kvmscope/debug/symbols/kimage"
@@ -74,13 +75,34 @@ func ForKernel(file string, image []byte) (*Kernel, error) {
 }
 
 // systemMapNames lists where a kernel's System.map may lie: beside it,
-// named after its version (vmlinuz-6.1.0-57-amd64 → System.map-6.1.0-57-amd64)
-// or not.
+// named after its version (vmlinuz-6.1.0-57-amd64 → System.map-6.1.0-57-amd64,
+// as /boot has them; a symlink such as /vmlinuz is followed for the
+// version) or not; else the one System.map* in its folder, if there is
+// exactly one.
 func systemMapNames(file string) []string {
-	dir, base := filepath.Split(file)
 	var names []string
-	if _, ver, ok := strings.Cut(base, "-"); ok && ver != "" {
-		names = append(names, filepath.Join(dir, "System.map-"+ver))
+	add := func(n string) {
+		if !slices.Contains(names, n) {
+			names = append(names, n)
+		}
 	}
-	return append(names, filepath.Join(dir, "System.map"))
+	for _, f := range []string{file, resolved(file)} {
+		dir, base := filepath.Split(f)
+		if _, ver, ok := strings.Cut(base, "-"); ok && ver != "" {
+			add(filepath.Join(dir, "System.map-"+ver))
+		}
+	}
+	add(filepath.Join(filepath.Dir(file), "System.map"))
+	if maps, _ := filepath.Glob(filepath.Join(filepath.Dir(file), "System.map*")); len(maps) == 1 {
+		add(maps[0])
+	}
+	return names
+}
+
+// resolved follows symlinks, or returns file as it is.
+func resolved(file string) string {
+	if r, err := filepath.EvalSymlinks(file); err == nil {
+		return r
+	}
+	return file
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -46,6 +47,26 @@ func TestForKernel(t *testing.T) {
 	}
 	if k.Len() != 2 || k.From != filepath.Join(dir, "System.map") {
 		t.Errorf("System.map: %d symbols from %q, notes %q", k.Len(), k.From, k.Notes)
+	}
+
+	// /vmlinuz → /boot/vmlinuz-VERSION: the version comes through the
+	// link; a lone System.map-SOMETHING is taken too.
+	boot := filepath.Join(dir, "boot")
+	os.Mkdir(boot, 0o755)
+	write("boot/vmlinuz-6.1.0-x", "")
+	write("boot/System.map-6.1.0-x", "ffffffff81000000 T _text\n")
+	link := filepath.Join(dir, "vmlinuz")
+	if err := os.Symlink(filepath.Join(boot, "vmlinuz-6.1.0-x"), link); err != nil {
+		t.Fatal(err)
+	}
+	if got := systemMapNames(link); !slices.Contains(got, filepath.Join(boot, "System.map-6.1.0-x")) {
+		t.Errorf("systemMapNames(%s) = %q", link, got)
+	}
+	lone := filepath.Join(dir, "lone")
+	os.Mkdir(lone, 0o755)
+	write("lone/System.map-custom", "ffffffff81000000 T _text\n")
+	if got := systemMapNames(filepath.Join(lone, "bzImage")); !slices.Contains(got, filepath.Join(lone, "System.map-custom")) {
+		t.Errorf("systemMapNames(lone/bzImage) = %q", got)
 	}
 
 	_, err = ForKernel(filepath.Join(dir, "other", "vmlinux"), []byte("\x7fELF\x02\x01\x01\x00 no tables here"))
