@@ -102,6 +102,9 @@ func kernelSymbols(name string, image []byte) *symbols.Table {
 	if !bz && !strings.HasPrefix(string(image[:min(len(image), 4)]), "\x7fELF") {
 		return nil
 	}
+	if bz { // unpacking a bzImage takes seconds (most of a minute under emulation): say why we wait
+		fmt.Fprintf(os.Stderr, "kvmscope: looking for the symbols of %s: a System.map beside it, else its kallsyms (--symbols FILE names them)\n", name)
+	}
 	k, err := symbols.ForKernel(name, image)
 	if err != nil {
 		if bz || !errors.Is(err, symbols.ErrNoKallsyms) {
