@@ -57,6 +57,18 @@ func TestSymbolsCommand(t *testing.T) {
 	}
 }
 
+// run and tui refuse a --symbols file they cannot read before they start
+// anything.
+func TestRunSymbolsFlag(t *testing.T) {
+	missing := filepath.Join(t.TempDir(), "nope.map")
+	for _, cmd := range []string{"run", "tui"} {
+		_, stderr, status := kvmscope(t, cmd, "--symbols", missing, "sample:hello")
+		if status != exitBadInput || !strings.Contains(stderr, "--symbols "+missing+": no such file") {
+			t.Errorf("%s: status %d, stderr %q", cmd, status, stderr)
+		}
+	}
+}
+
 // The Debian kernel beside Debian's placeholder System.map: the note says
 // it is passed over, and the kernel's own kallsyms answer. (Its vmlinux,
 // which the bzImage unpacks to: debug/symbols/kimage tests that, and

@@ -140,6 +140,7 @@ func TestKallsymsLayouts(t *testing.T) {
 			{percpu: true},             // 4.20-6.1
 			{},                         // base-relative without absolute per-CPU
 			{absolute: true},           // no base-relative
+			{after: true, percpu: true}, // 6.4+: offsets after the token index
 			{after: true, percpu: true, seqs: true},
 			{after: true, absolute: true},
 		} {
