@@ -136,10 +136,10 @@ func TestKallsymsLayouts(t *testing.T) {
 	const base = 0xffffffff81000000
 	for _, n := range []int{kallsymsMinSyms, 255, 256, 257, 3000} {
 		for _, l := range []kallsymsLayout{
-			{percpu: true, seqs: true}, // Debian's 6.1
-			{percpu: true},             // 4.20-6.1
-			{},                         // base-relative without absolute per-CPU
-			{absolute: true},           // no base-relative
+			{percpu: true, seqs: true},  // Debian's 6.1
+			{percpu: true},              // 4.20-6.1
+			{},                          // base-relative without absolute per-CPU
+			{absolute: true},            // no base-relative
 			{after: true, percpu: true}, // 6.4+: offsets after the token index
 			{after: true, percpu: true, seqs: true},
 			{after: true, absolute: true},
