@@ -268,8 +268,10 @@ func alignUp(x, a int) int { return (x + a - 1) &^ (a - 1) }
 // readNames decodes n records from s, checking the markers, and returns
 // the type letter and name of each and where the records end.
 func (tt *tokenTable) readNames(image []byte, s, n int, markers []uint32) ([]Symbol, int, error) {
-	// A cheap check first: the first block must end at markers[1].
-	syms := make([]Symbol, 0, n)
+	// Every 256th record is checked against its marker as it comes, so a
+	// wrong guess fails early; and the slice grows as records prove out
+	// rather than being sized by an unproven count.
+	syms := make([]Symbol, 0, min(n, 4096))
 	var name []byte
 	p := s
 	for i := range n {
