@@ -64,6 +64,10 @@ func decompress(f *format, data []byte, want, limit int64) (out []byte, err erro
 	if want >= 0 {
 		limit = min(want, limit)
 	}
+	// The expected size sizes the output buffer in one allocation, but
+	// only as far as a plausible ratio (kernels compress 3-8×): a tiny
+	// stream claiming 500 MiB allocates nothing much before it fails.
+	hint := min(want, maxRatio*int64(len(data)))
 	// The decompressors are third-party code fed untrusted input: a
 	// panic in one of them is reported as a corrupt stream, not a crash.
 	defer func() {
@@ -72,7 +76,7 @@ func decompress(f *format, data []byte, want, limit int64) (out []byte, err erro
 		}
 	}()
 	if f.name == "xz" {
-		return decodeXZ(data, limit, want)
+		return decodeXZ(data, limit, hint)
 	}
 	if f.reader == nil {
 		return nil, fmt.Errorf("%s: %w", f.name, ErrNotSupported)
@@ -84,8 +88,12 @@ func decompress(f *format, data []byte, want, limit int64) (out []byte, err erro
 	if c, ok := r.(io.Closer); ok {
 		defer c.Close()
 	}
-	return readBounded(r, limit, want)
+	return readBounded(r, limit, hint)
 }
+
+// maxRatio bounds the output buffer allocated before decoding, per byte
+// of input.
+const maxRatio = 32
 
 // readBounded reads r to its end, failing once it yields more than limit
 // bytes. want, when known, sizes the buffer up front.

@@ -7,6 +7,8 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"runtime"
+	"strings"
 	"testing"
 	"time"
 
@@ -149,6 +151,21 @@ func TestOpenBadInput(t *testing.T) {
 	}
 	if _, _, err := decompressLimit(gzipBytes(t, make([]byte, 4<<20)), 1<<20); err == nil {
 		t.Error("4 MiB stream under a 1 MiB limit: no error")
+	}
+	// A small stream whose trailer claims 400 MiB: refused once it ends,
+	// without a 400 MiB buffer first.
+	xz, err := os.ReadFile("testdata/plain.bin.bcj.xz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	if _, err := Open(makeBzImage(xz, 400<<20, false)); err == nil || !strings.Contains(err.Error(), "its trailer says 419430400") {
+		t.Errorf("lying trailer: %v", err)
+	}
+	runtime.ReadMemStats(&after)
+	if grew := after.TotalAlloc - before.TotalAlloc; grew > 64<<20 {
+		t.Errorf("lying trailer: %d MiB allocated", grew>>20)
 	}
 	// An ELF and a raw file pass through.
 	if im, err := Open([]byte("\x7fELF\x02\x01\x01")); err != nil || im.Container != "ELF" {

@@ -28,8 +28,8 @@ const (
 var crc64Table = crc64.MakeTable(crc64.ECMA)
 
 // decodeXZ decodes every block of the first stream in data, producing at
-// most limit bytes (want, when not -1, is the expected size), and verifies each block's check where it is a CRC32,
-// CRC64 or SHA-256.
+// most limit bytes (want, when not -1, sizes the output up front), and
+// verifies each block's check where it is a CRC32, CRC64 or SHA-256.
 func decodeXZ(data []byte, limit, want int64) ([]byte, error) {
 	if len(data) < xzHeaderLen {
 		return nil, fmt.Errorf("truncated stream header: %w", io.ErrUnexpectedEOF)
