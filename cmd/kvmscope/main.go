@@ -32,6 +32,7 @@ var commands = []command{
 	{"probe", "report what this host's KVM offers", cmdProbe},
 	{"samples", "list the embedded sample guests", cmdSamples},
 	{"tui", "watch and drive a guest live in the terminal UI", cmdTUI},
+	{"symbols", "print a kernel's symbols, from its own kallsyms when it has no System.map", cmdSymbols},
 }
 
 func main() {

@@ -27,6 +27,7 @@ func cmdRun(args []string) int {
 	gdbAddr := fs.String("gdb", "", "serve gdb on [HOST]:PORT (a bare PORT listens on 127.0.0.1)")
 	metrics := fs.String("metrics", "", "serve exit counters for Prometheus on [HOST]:PORT/metrics (a bare PORT listens on 127.0.0.1)")
 	wait := fs.Bool("wait", false, "with --gdb: hold the guest at its first instruction until gdb continues it")
+	symFile := fs.String("symbols", "", "symbols for a fault report: an ELF file or a System.map\n(default: a System.map beside the kernel, or the kernel's own kallsyms)")
 	pos, status, ok := parseFlags(fs, args)
 	if !ok {
 		return status
@@ -50,6 +51,21 @@ func cmdRun(args []string) int {
 	}
 	if uint64(len(image)) > cfg.MemSize {
 		return badInput("image %s: %d bytes is larger than guest memory (%s)", name, len(image), vmm.FormatSize(cfg.MemSize))
+	}
+	// Symbols name the code in a fault report. A kernel's own are read
+	// only then: recovering kallsyms costs a decompression.
+	faultSyms := func() debug.Symbolizer {
+		if t, _ := guestSymbols(name, image, ""); t != nil {
+			return t.At
+		}
+		return nil
+	}
+	if *symFile != "" {
+		t, err := loadSymbolFile(*symFile)
+		if err != nil {
+			return badInput("%v", err)
+		}
+		faultSyms = func() debug.Symbolizer { return t.At }
 	}
 
 	if *wait && *gdbAddr == "" {
@@ -107,7 +123,7 @@ func cmdRun(args []string) int {
 			exitstats.WriteSplit(os.Stderr, rows)
 		}
 	}
-	return report(os.Stderr, &stop, m, mf.timeout)
+	return report(os.Stderr, &stop, m, mf.timeout, faultSyms)
 }
 
 // forwardStdin hands what arrives on standard input to the guest's
@@ -173,8 +189,9 @@ func linuxSample(fs *flag.FlagSet, mf *machineFlags, cfg *vmm.Config) (string, e
 }
 
 // report says why the guest stopped, when that is not simply its own
-// exit status, and returns kvmscope's exit status.
-func report(w io.Writer, s *vmm.Stop, m *vmm.Machine, timeout interface{ String() string }) int {
+// exit status, and returns kvmscope's exit status. syms, when not nil,
+// gives the symbols that name the code in a fault report.
+func report(w io.Writer, s *vmm.Stop, m *vmm.Machine, timeout interface{ String() string }, syms func() debug.Symbolizer) int {
 	switch s.Kind {
 	case vmm.StopGuestExit:
 		return int(s.Status)
@@ -185,7 +202,11 @@ func report(w io.Writer, s *vmm.Stop, m *vmm.Machine, timeout interface{ String(
 		fmt.Fprintf(w, "kvmscope: %v\n", s)
 		return exitGuestReset
 	case vmm.StopFault:
-		debug.WriteFault(w, s, m, nil)
+		var sym debug.Symbolizer
+		if syms != nil {
+			sym = syms()
+		}
+		debug.WriteFault(w, s, m, sym)
 		return exitGuestFault
 	case vmm.StopTimeout:
 		fmt.Fprintf(w, "kvmscope: timeout: the guest was still running after %v\n", timeout)

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"debug/elf"
 	"errors"
 	"fmt"
 	"net"
@@ -50,7 +49,7 @@ func cmdTUI(args []string) int {
 	if uint64(len(image)) > cfg.MemSize {
 		return badInput("image %s: %d bytes is larger than guest memory (%s)", name, len(image), vmm.FormatSize(cfg.MemSize))
 	}
-	syms, err := tuiSymbols(name, image, *symFile)
+	syms, err := guestSymbols(name, image, *symFile)
 	if err != nil {
 		return badInput("%v", err)
 	}
@@ -71,7 +70,7 @@ func cmdTUI(args []string) int {
 		return badInput("%v", err)
 	}
 	if err := d.Start(); err != nil {
-		return report(os.Stderr, &vmm.Stop{Kind: vmm.StopError, VCPU: -1, Err: err}, nil, nil)
+		return report(os.Stderr, &vmm.Stop{Kind: vmm.StopError, VCPU: -1, Err: err}, nil, nil, nil)
 	}
 	defer d.Close()
 	if err := tui.Run(d, tui.Options{}); err != nil {
@@ -80,19 +79,12 @@ func cmdTUI(args []string) int {
 	return 0
 }
 
-// tuiSymbols finds symbols for the code pane: --symbols, a sample's
-// symbol file, or the image itself when it is an ELF with a symbol table.
-func tuiSymbols(name string, image []byte, file string) (*symbols.Table, error) {
+// guestSymbols finds symbols for the code pane (and run's fault
+// report): --symbols, a sample's symbol file, or the kernel's own (see
+// kernelSymbols).
+func guestSymbols(name string, image []byte, file string) (*symbols.Table, error) {
 	if file != "" {
-		data, err := os.ReadFile(file)
-		if err != nil {
-			return nil, fmt.Errorf("--symbols: %w", err)
-		}
-		t, err := symbols.Load(data)
-		if err != nil {
-			return nil, fmt.Errorf("--symbols %s: %w", file, err)
-		}
-		return t, nil
+		return loadSymbolFile(file)
 	}
 	if s, ok := strings.CutPrefix(name, "sample:"); ok {
 		data, err := samples.SymbolFile(s)
@@ -102,11 +94,7 @@ func tuiSymbols(name string, image []byte, file string) (*symbols.Table, error) 
 		t, _ := symbols.Load(data)
 		return t, nil
 	}
-	if len(image) > 4 && string(image[:4]) == elf.ELFMAG {
-		t, _ := symbols.Load(image) // stripped: no names
-		return t, nil
-	}
-	return nil, nil
+	return kernelSymbols(name, image), nil // a System.map beside it, ELF symbols or kallsyms
 }
 
 // tuiGDB serves gdb beside the TUI: on every machine the TUI builds (a

@@ -1,5 +1,8 @@
 // Package symbols maps guest addresses to names and back, from an ELF
-// symbol table or a System.map, so that code shows as func+0x12.
+// symbol table, a System.map, or — for kernels shipped with neither, as
+// distributions ship them — the kallsyms tables inside the kernel image
+// itself (kallsyms.go, with kimage to unpack a bzImage), so that code
+// shows as func+0x12.
 package symbols
 
 import (
