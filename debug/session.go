@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 
 	"github.com/kvmscope/kvmscope/debug/symbols"
 	"github.com/kvmscope/kvmscope/vmm"
@@ -40,6 +41,7 @@ type Session struct {
 	bps     breakpoints
 	wps     []*watchpoint
 	stops   chan StopEvent
+	syms    atomic.Pointer[symbols.Table] // see Symbols
 }
 
 // Options configures a session.
@@ -79,7 +81,9 @@ type vcpuState struct {
 
 // NewSession makes a session; Attach gives it its machine.
 func NewSession(opts Options) *Session {
-	return &Session{opts: opts, probe: opts.Probe, stepIRQ: true, stops: make(chan StopEvent, 4)}
+	s := &Session{opts: opts, probe: opts.Probe, stepIRQ: true, stops: make(chan StopEvent, 4)}
+	s.syms.Store(opts.Symbols)
+	return s
 }
 
 // Attach binds the session to a machine built with Config.Debug = s.

@@ -18,7 +18,7 @@ import (
 
 // linuxGuest is the Debian kernel of the sandbox with the Linux sample's
 // initramfs, written where a kvmscope subprocess can read them.
-type linuxGuest struct{ bzImage, initrd string }
+type linuxGuest struct{ bzImage, vmlinux, initrd string }
 
 func linuxGuestFiles(t *testing.T) linuxGuest {
 	t.Helper()
@@ -43,7 +43,7 @@ func linuxGuestFiles(t *testing.T) linuxGuest {
 	if err != nil {
 		t.Fatal(err)
 	}
-	g := linuxGuest{bzImage: c.Vmlinuz(kver), initrd: filepath.Join(t.TempDir(), "initramfs.cpio.gz")}
+	g := linuxGuest{bzImage: c.Vmlinuz(kver), vmlinux: c.Vmlinux(kver), initrd: filepath.Join(t.TempDir(), "initramfs.cpio.gz")}
 	if err := os.WriteFile(g.initrd, cpio, 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -92,7 +92,10 @@ func (g linuxGuest) guestKallsyms(t *testing.T, names ...string) map[string]uint
 func TestGDBLinuxKernel(t *testing.T) {
 	g := linuxGuestFiles(t)
 	sym := g.guestKallsyms(t, "start_kernel", "hrtimer_nanosleep")
-	p := startStub(t, append([]string{"--wait"}, g.args(2, "sleep 15; exit 5")...)...)
+	// The symbols from the kernel's kallsyms: read from the unpacked
+	// vmlinux, since unpacking the bzImage under the race detector in the
+	// sandbox takes minutes.
+	p := startStub(t, append([]string{"--wait", "--symbols", g.vmlinux}, g.args(2, "sleep 15; exit 5")...)...)
 	out := p.gdb(t,
 		fmt.Sprintf("hbreak *%#x", sym["start_kernel"]),
 		"continue",
@@ -100,6 +103,7 @@ func TestGDBLinuxKernel(t *testing.T) {
 		"info threads",
 		"p/x $cs",
 		"p/x $efer",
+		"monitor sym start_kernel",
 		"delete",
 		fmt.Sprintf("break *%#x", sym["hrtimer_nanosleep"]),
 		"continue",
@@ -136,8 +140,10 @@ func TestGDBLinuxKernel(t *testing.T) {
 	}
 	mustContain(t, out,
 		"Breakpoint 1, 0x",
-		"vCPU 0, 64-bit long mode",
+		"vCPU 0, 64-bit long mode, in start_kernel)",
+		fmt.Sprintf("%016x start_kernel", sym["start_kernel"]),
 		"Breakpoint 2, 0x",
+		"in hrtimer_nanosleep)",
 	)
 	if n := strings.Count(out[strings.Index(out, "Breakpoint 2, "):], ", 64-bit long mode"); n < 2 {
 		t.Errorf("info threads once both vCPUs run: want two vCPUs in long mode, got %d:\n%s", n, out)

@@ -8,11 +8,13 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"sync"
 	"syscall"
 
 	"golang.org/x/sys/unix"
 
 	"github.com/kvmscope/kvmscope/debug"
+	"github.com/kvmscope/kvmscope/debug/symbols"
 	linuxsample "github.com/kvmscope/kvmscope/samples/linux"
 	"github.com/kvmscope/kvmscope/vmm"
 	"github.com/kvmscope/kvmscope/vmm/exitstats"
@@ -27,7 +29,7 @@ func cmdRun(args []string) int {
 	gdbAddr := fs.String("gdb", "", "serve gdb on [HOST]:PORT (a bare PORT listens on 127.0.0.1)")
 	metrics := fs.String("metrics", "", "serve exit counters for Prometheus on [HOST]:PORT/metrics (a bare PORT listens on 127.0.0.1)")
 	wait := fs.Bool("wait", false, "with --gdb: hold the guest at its first instruction until gdb continues it")
-	symFile := fs.String("symbols", "", "symbols for a fault report: an ELF file or a System.map\n(default: a System.map beside the kernel, or the kernel's own kallsyms)")
+	symFile := fs.String("symbols", "", "symbols for gdb's monitor and thread list and for a fault report: a System.map, an ELF\nfile, or a kernel image whose kallsyms name them; none for none (default: the guest's\nown, found in the background under --gdb, else only for a fault report)")
 	pos, status, ok := parseFlags(fs, args)
 	if !ok {
 		return status
@@ -52,20 +54,27 @@ func cmdRun(args []string) int {
 	if uint64(len(image)) > cfg.MemSize {
 		return badInput("image %s: %d bytes is larger than guest memory (%s)", name, len(image), vmm.FormatSize(cfg.MemSize))
 	}
-	// Symbols name the code in a fault report. A kernel's own are read
-	// only then: recovering kallsyms costs a decompression.
+	// Symbols name the code for gdb and in a fault report. A kernel's own
+	// are looked for only when needed (a fault report) or, under --gdb, in
+	// the background: recovering kallsyms costs a decompression.
+	var named *symbols.Table
+	if *symFile != "" && *symFile != "none" {
+		if named, err = loadSymbolFile(*symFile); err != nil {
+			return badInput("%v", err)
+		}
+	}
+	guestSyms := sync.OnceValue(func() *symbols.Table {
+		if named != nil || *symFile == "none" {
+			return named
+		}
+		t, _ := guestSymbols(name, image, "")
+		return t
+	})
 	faultSyms := func() debug.Symbolizer {
-		if t, _ := guestSymbols(name, image, ""); t != nil {
+		if t := guestSyms(); t != nil {
 			return t.At
 		}
 		return nil
-	}
-	if *symFile != "" {
-		t, err := loadSymbolFile(*symFile)
-		if err != nil {
-			return badInput("%v", err)
-		}
-		faultSyms = func() debug.Symbolizer { return t.At }
 	}
 
 	if *wait && *gdbAddr == "" {
@@ -73,10 +82,13 @@ func cmdRun(args []string) int {
 	}
 	var gdb *gdbServer
 	if *gdbAddr != "" {
-		if gdb, err = newGDBServer(*gdbAddr, &cfg, *wait); err != nil {
+		if gdb, err = newGDBServer(*gdbAddr, &cfg, *wait, named); err != nil {
 			return badInput("--gdb %s: %v", *gdbAddr, err)
 		}
 		defer gdb.ln.Close()
+		if named == nil && *symFile != "none" {
+			go func() { gdb.session.SetSymbols(guestSyms()) }()
+		}
 	}
 	m, err := vmm.New(cfg)
 	if err != nil {

@@ -76,7 +76,9 @@ func cmdSymbols(args []string) int {
 	return 0
 }
 
-// loadSymbolFile reads --symbols: a System.map or an ELF file.
+// loadSymbolFile reads --symbols: a System.map, an ELF file with a symbol
+// table, or a kernel image whose own kallsyms name its symbols (a stripped
+// vmlinux, a bzImage).
 func loadSymbolFile(file string) (*symbols.Table, error) {
 	data, err := os.ReadFile(file)
 	if err != nil {
@@ -86,6 +88,12 @@ func loadSymbolFile(file string) (*symbols.Table, error) {
 		return nil, fmt.Errorf("--symbols: %w", err)
 	}
 	t, err := symbols.Load(data)
+	if err != nil && (kimage.IsBzImage(data) || strings.HasPrefix(string(data[:min(len(data), 4)]), "\x7fELF")) {
+		k, kerr := symbols.ForKernel(file, data)
+		if kerr == nil {
+			return k.Table, nil
+		}
+	}
 	if err != nil {
 		return nil, fmt.Errorf("--symbols %s: %w", file, err)
 	}

@@ -83,7 +83,11 @@ func cmdTUI(args []string) int {
 // report): --symbols, a sample's symbol file, or the kernel's own (see
 // kernelSymbols).
 func guestSymbols(name string, image []byte, file string) (*symbols.Table, error) {
-	if file != "" {
+	switch file {
+	case "none":
+		return nil, nil
+	case "":
+	default:
 		return loadSymbolFile(file)
 	}
 	if s, ok := strings.CutPrefix(name, "sample:"); ok {
