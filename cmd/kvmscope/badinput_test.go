@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"compress/gzip"
 	"encoding/binary"
 	"fmt"
 	"os"
@@ -84,6 +85,11 @@ func badInputFiles(t *testing.T) map[string]string {
 	write("trunc.cpio", newcArchive(100, false))
 	write("big.cpio", newcArchive(20<<20, true))
 	write("map", []byte("zzzz T start\n"))
+	var gz bytes.Buffer
+	zw := gzip.NewWriter(&gz)
+	zw.Write(bytes.Repeat([]byte{0x90}, 64<<10))
+	zw.Close()
+	write("nop.gz", gz.Bytes())
 	write("placeholder.map", []byte("ffffffffffffffff B The real System.map is in the linux-image-6.1.0-57-amd64-dbg package\n"))
 	c := kvmbox.Cache{Dir: kvmbox.Dir()}
 	if kver, err := c.KernelVersion(); err == nil {
