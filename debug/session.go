@@ -42,6 +42,7 @@ type Session struct {
 	wps     []*watchpoint
 	stops   chan StopEvent
 	syms    atomic.Pointer[symbols.Table] // see Symbols
+	kaslr   atomic.Pointer[kaslrSearch]   // a kernel whose slide is still to find
 }
 
 // Options configures a session.

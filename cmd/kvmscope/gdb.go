@@ -7,7 +7,6 @@ import (
 	"os"
 
 	"github.com/kvmscope/kvmscope/debug"
-	"github.com/kvmscope/kvmscope/debug/symbols"
 	"github.com/kvmscope/kvmscope/gdbstub"
 	"github.com/kvmscope/kvmscope/vmm"
 )
@@ -21,9 +20,8 @@ type gdbServer struct {
 }
 
 // newGDBServer listens (loopback unless the user named a host) and sets
-// cfg up so that the machine starts parked under the session, which
-// names addresses with syms (nil: none yet).
-func newGDBServer(spec string, cfg *vmm.Config, wait bool, syms *symbols.Table) (*gdbServer, error) {
+// cfg up so that the machine starts parked under the session.
+func newGDBServer(spec string, cfg *vmm.Config, wait bool) (*gdbServer, error) {
 	ln, err := listen("--gdb", spec)
 	if err != nil {
 		return nil, err
@@ -32,7 +30,7 @@ func newGDBServer(spec string, cfg *vmm.Config, wait bool, syms *symbols.Table) 
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "kvmscope: warning: breakpoint probe failed (%v): assuming no int3 interception\n", err)
 	}
-	s := debug.NewSession(debug.Options{Probe: probe, Symbols: syms})
+	s := debug.NewSession(debug.Options{Probe: probe})
 	cfg.StartPaused, cfg.Debug = true, s
 	return &gdbServer{ln: ln, session: s, wait: wait}, nil
 }

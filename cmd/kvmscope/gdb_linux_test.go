@@ -56,7 +56,7 @@ func (g linuxGuest) args(cpus int, cmd string) []string {
 		"--append", linux.CmdlineWith(cmd), g.bzImage}
 }
 
-var kallsymsLine = regexp.MustCompile(`(?m)^([0-9a-f]{16}) [tT] (\S+)\s*$`)
+var kallsymsLine = regexp.MustCompile(`(?m)^([0-9a-f]{16}) [tTdDrR] (\S+)\s*$`)
 
 // guestKallsyms boots the guest once and reads the named text symbols
 // from its own /proc/kallsyms (under nokaslr, the addresses it runs at).
@@ -155,4 +155,33 @@ func TestGDBLinuxKernel(t *testing.T) {
 	if s := p.status(t); s != 5 {
 		t.Fatalf("kvmscope exited %d, want the guest's 5; stderr:\n%s", s, p.stderrText())
 	}
+}
+
+// TestGDBLinuxKASLR: booted without nokaslr, the kernel runs at a slide
+// it picked; kvmscope finds it by the kernel's banner in guest memory once
+// the kernel runs, and then names symbols where the guest's own
+// /proc/kallsyms has them.
+func TestGDBLinuxKASLR(t *testing.T) {
+	g := linuxGuestFiles(t)
+	args := g.args(1, "grep -E ' (start_kernel|linux_banner)$' /proc/kallsyms; sleep 600")
+	for i, a := range args {
+		if a == "--append" {
+			args[i+1] = strings.Replace(args[i+1], " nokaslr", "", 1)
+		}
+	}
+	p := startStub(t, append([]string{"--symbols", g.vmlinux}, args...)...)
+	var guest map[string]uint64
+	for end := time.Now().Add(5 * time.Minute); len(guest) < 2; time.Sleep(time.Second) {
+		if time.Now().After(end) {
+			t.Fatalf("the guest never printed its kallsyms; console:\n%s\nstderr:\n%s", p.stdoutText(), p.stderrText())
+		}
+		guest = map[string]uint64{}
+		for _, m := range kallsymsLine.FindAllStringSubmatch(p.stdoutText(), -1) {
+			guest[m[2]], _ = strconv.ParseUint(m[1], 16, 64)
+		}
+	}
+	t.Logf("the guest's start_kernel is at %#x", guest["start_kernel"])
+	out := p.gdb(t, "monitor sym start_kernel", "info threads", "kill")
+	mustContain(t, out, fmt.Sprintf("%016x start_kernel", guest["start_kernel"]), "(vCPU 0, 64-bit long mode, in ")
+	p.status(t)
 }

@@ -23,6 +23,7 @@ type stubProcess struct {
 	addr   string
 	mu     sync.Mutex
 	stderr *bytes.Buffer
+	stdout bytes.Buffer // the guest's console
 	done   chan int
 }
 
@@ -30,6 +31,19 @@ func (p *stubProcess) stderrText() string {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return p.stderr.String()
+}
+
+func (p *stubProcess) stdoutText() string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.stdout.String()
+}
+
+// Write takes the process's standard output.
+func (p *stubProcess) Write(b []byte) (int, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.stdout.Write(b)
 }
 
 var stubLine = regexp.MustCompile(`gdb stub on (127\.0\.0\.1:\d+)`)
@@ -48,6 +62,7 @@ func startStub(t *testing.T, args ...string) *stubProcess {
 		t.Fatal(err)
 	}
 	p := &stubProcess{cmd: cmd, stderr: new(bytes.Buffer), done: make(chan int, 1)}
+	cmd.Stdout = p
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}

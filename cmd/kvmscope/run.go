@@ -57,21 +57,21 @@ func cmdRun(args []string) int {
 	// Symbols name the code for gdb and in a fault report. A kernel's own
 	// are looked for only when needed (a fault report) or, under --gdb, in
 	// the background: recovering kallsyms costs a decompression.
-	var named *symbols.Table
+	var named *symbols.Kernel
 	if *symFile != "" && *symFile != "none" {
 		if named, err = loadSymbolFile(*symFile); err != nil {
 			return badInput("%v", err)
 		}
 	}
-	guestSyms := sync.OnceValue(func() *symbols.Table {
+	guestSyms := sync.OnceValue(func() *symbols.Kernel {
 		if named != nil || *symFile == "none" {
 			return named
 		}
-		t, _ := guestSymbols(name, image, "")
-		return t
+		k, _ := guestSymbols(name, image, "")
+		return k
 	})
 	faultSyms := func() debug.Symbolizer {
-		if t := guestSyms(); t != nil {
+		if t := guestSyms().Symbols(); t != nil {
 			return t.At
 		}
 		return nil
@@ -82,12 +82,22 @@ func cmdRun(args []string) int {
 	}
 	var gdb *gdbServer
 	if *gdbAddr != "" {
-		if gdb, err = newGDBServer(*gdbAddr, &cfg, *wait, named); err != nil {
+		if gdb, err = newGDBServer(*gdbAddr, &cfg, *wait); err != nil {
 			return badInput("--gdb %s: %v", *gdbAddr, err)
 		}
 		defer gdb.ln.Close()
-		if named == nil && *symFile != "none" {
-			go func() { gdb.session.SetSymbols(guestSyms()) }()
+		// A kernel's table moves with KASLR: the session finds the slide
+		// by its banner once the kernel runs.
+		setSyms := func(k *symbols.Kernel) {
+			if k != nil {
+				gdb.session.SetKernelSymbols(k.Table, k.Banner)
+			}
+		}
+		switch {
+		case named != nil:
+			setSyms(named)
+		case *symFile != "none":
+			go func() { setSyms(guestSyms()) }()
 		}
 	}
 	m, err := vmm.New(cfg)

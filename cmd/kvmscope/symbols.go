@@ -29,9 +29,11 @@ func cmdSymbols(args []string) int {
 	var tab *symbols.Table
 	if *symFile != "" {
 		var err error
-		if tab, err = loadSymbolFile(*symFile); err != nil {
+		k, err := loadSymbolFile(*symFile)
+		if err != nil {
 			return badInput("%v", err)
 		}
+		tab = k.Table
 	} else {
 		image, err := readImage(*kernel)
 		if err != nil {
@@ -79,7 +81,7 @@ func cmdSymbols(args []string) int {
 // loadSymbolFile reads --symbols: a System.map, an ELF file with a symbol
 // table, or a kernel image whose own kallsyms name its symbols (a stripped
 // vmlinux, a bzImage).
-func loadSymbolFile(file string) (*symbols.Table, error) {
+func loadSymbolFile(file string) (*symbols.Kernel, error) {
 	data, err := os.ReadFile(file)
 	if err != nil {
 		if errors.Is(err, os.ErrNotExist) {
@@ -89,15 +91,14 @@ func loadSymbolFile(file string) (*symbols.Table, error) {
 	}
 	t, err := symbols.Load(data)
 	if err != nil && (kimage.IsBzImage(data) || strings.HasPrefix(string(data[:min(len(data), 4)]), "\x7fELF")) {
-		k, kerr := symbols.ForKernel(file, data)
-		if kerr == nil {
-			return k.Table, nil
+		if k, kerr := symbols.ForKernel(file, data); kerr == nil {
+			return k, nil
 		}
 	}
 	if err != nil {
 		return nil, fmt.Errorf("--symbols %s: %w", file, err)
 	}
-	return t, nil
+	return &symbols.Kernel{Table: t, From: file}, nil
 }
 
 // kernelSymbols finds symbols for a kernel given without --symbols: a
@@ -105,7 +106,7 @@ func loadSymbolFile(file string) (*symbols.Table, error) {
 // symbols.ForKernel). Images that are no kernel get none, silently; a
 // bzImage whose symbols cannot be found gets a warning, not a refusal:
 // the guest still runs, without names.
-func kernelSymbols(name string, image []byte) *symbols.Table {
+func kernelSymbols(name string, image []byte) *symbols.Kernel {
 	bz := kimage.IsBzImage(image)
 	if !bz && !strings.HasPrefix(string(image[:min(len(image), 4)]), "\x7fELF") {
 		return nil
@@ -123,5 +124,5 @@ func kernelSymbols(name string, image []byte) *symbols.Table {
 	for _, n := range k.Notes {
 		fmt.Fprintf(os.Stderr, "kvmscope: %s\n", n)
 	}
-	return k.Table
+	return k
 }

@@ -57,7 +57,7 @@ func cmdTUI(args []string) int {
 	if err != nil && !errors.Is(err, os.ErrNotExist) {
 		fmt.Fprintf(os.Stderr, "kvmscope: warning: breakpoint probe failed (%v): assuming no int3 interception\n", err)
 	}
-	dc := driver.Config{Machine: cfg, Image: image, Name: name, Symbols: syms, Probe: probe, Run: *run, Timeout: mf.timeout}
+	dc := driver.Config{Machine: cfg, Image: image, Name: name, Symbols: syms.Symbols(), Probe: probe, Run: *run, Timeout: mf.timeout}
 	if *gdbAddr != "" {
 		gdb, err := newTUIGDB(*gdbAddr)
 		if err != nil {
@@ -82,7 +82,7 @@ func cmdTUI(args []string) int {
 // guestSymbols finds symbols for the code pane (and run's fault
 // report): --symbols, a sample's symbol file, or the kernel's own (see
 // kernelSymbols).
-func guestSymbols(name string, image []byte, file string) (*symbols.Table, error) {
+func guestSymbols(name string, image []byte, file string) (*symbols.Kernel, error) {
 	switch file {
 	case "none":
 		return nil, nil
@@ -96,7 +96,7 @@ func guestSymbols(name string, image []byte, file string) (*symbols.Table, error
 			return nil, nil // a raw sample without symbols
 		}
 		t, _ := symbols.Load(data)
-		return t, nil
+		return &symbols.Kernel{Table: t, From: name}, nil
 	}
 	return kernelSymbols(name, image), nil // a System.map beside it, ELF symbols or kallsyms
 }

@@ -50,7 +50,7 @@ func KernelSlide(read ReadFunc, image []byte, t *Table) (uint64, error) {
 	if !ok {
 		return 0, errors.New("kaslr: no linux_banner symbol to look for")
 	}
-	want, err := ImageBytes(image, s.Addr, 64)
+	want, err := ImageBytes(image, s.Addr, bannerLen)
 	if err != nil {
 		return 0, fmt.Errorf("kaslr: linux_banner: %w", err)
 	}

@@ -20,7 +20,23 @@ type Kernel struct {
 	// Notes are things a person should know, one line each: a System.map
 	// that was there but not used, and why.
 	Notes []string
+	// Banner is linux_banner's first bytes as the unpacked image holds
+	// them, for KernelSlide's search of a running guest; nil when the
+	// symbols came from a System.map.
+	Banner []byte
 }
+
+// Symbols is k's table, nil when k is: for callers that found none.
+func (k *Kernel) Symbols() *Table {
+	if k == nil {
+		return nil
+	}
+	return k.Table
+}
+
+// bannerLen is how much of linux_banner ("Linux version 6.1.0-57-amd64
+// (debian-kernel@...") KASLR's search compares: enough to be unique.
+const bannerLen = 64
 
 // ErrNotKernel says that a file is not a kernel image kimage can open
 // (neither a bzImage, an ELF, nor a compressed stream).
@@ -60,6 +76,7 @@ func ForKernel(file string, image []byte) (*Kernel, error) {
 	if im.Container == "ELF" {
 		if t, err := FromELF(im.Data); err == nil && t.Len() > 0 {
 			k.Table, k.From = t, "the ELF symbol table of "+file
+			k.Banner = banner(im.Data, t)
 			return k, nil
 		}
 	}
@@ -71,7 +88,21 @@ func ForKernel(file string, image []byte) (*Kernel, error) {
 		return nil, fmt.Errorf("%s: %w", file, err)
 	}
 	k.Table, k.From = t, "kallsyms in "+file+" ("+im.String()+")"
+	k.Banner = banner(im.Data, t)
 	return k, nil
+}
+
+// banner returns linux_banner's bytes from an unpacked ELF kernel, or nil.
+func banner(elfImage []byte, t *Table) []byte {
+	s, ok := t.Lookup("linux_banner")
+	if !ok {
+		return nil
+	}
+	b, err := ImageBytes(elfImage, s.Addr, bannerLen)
+	if err != nil {
+		return nil
+	}
+	return append([]byte(nil), b...)
 }
 
 // systemMapNames lists where a kernel's System.map may lie: beside it,
