@@ -142,13 +142,29 @@ func (p *stubProcess) gdbInterrupted(t *testing.T, after time.Duration, commands
 
 func (p *stubProcess) status(t *testing.T) int {
 	t.Helper()
+	return p.statusWithin(t, time.Minute)
+}
+
+// statusWithin is status for a guest that still has work to finish.
+func (p *stubProcess) statusWithin(t *testing.T, d time.Duration) int {
+	t.Helper()
 	select {
 	case s := <-p.done:
 		return s
-	case <-time.After(time.Minute):
-		t.Fatalf("kvmscope did not exit; stderr:\n%s", p.stderrText())
+	case <-time.After(d):
+		t.Fatalf("kvmscope did not exit within %v; stderr:\n%s\nconsole:\n%s", d, p.stderrText(), p.stdoutText())
 	}
 	return -1
+}
+
+// waitConsole waits for the guest to print want on its console.
+func (p *stubProcess) waitConsole(t *testing.T, want string, d time.Duration) {
+	t.Helper()
+	for end := time.Now().Add(d); !strings.Contains(p.stdoutText(), want); time.Sleep(100 * time.Millisecond) {
+		if time.Now().After(end) {
+			t.Fatalf("the guest did not print %q within %v; console:\n%s\nstderr:\n%s", want, d, p.stdoutText(), p.stderrText())
+		}
+	}
 }
 
 func mustContain(t *testing.T, out string, wants ...string) {
