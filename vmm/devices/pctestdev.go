@@ -128,13 +128,18 @@ func (p *pcTestIRQ) Read(off uint64, data []byte) {
 	fillOnes(data)
 }
 
-// Write sets line off to the byte written (non-zero: asserted).
+// Write sets line off to the byte written (non-zero: asserted). A wider
+// write sets one line per byte, from off up, as QEMU splits it into byte
+// accesses: kvm-unit-tests' realmode test raises IRQ 11 with an outl to
+// 0x200b (and so clears lines 12-14).
 func (p *pcTestIRQ) Write(off uint64, data []byte) {
-	if off >= PCTestIRQLines || len(data) != 1 || p.irq == nil {
+	if off+uint64(len(data)) > PCTestIRQLines || !validWidth(len(data)) || p.irq == nil {
 		p.Missed.Add(1)
 		return
 	}
-	p.irq(int(off), data[0] != 0)
+	for i, b := range data {
+		p.irq(int(off)+i, b != 0)
+	}
 }
 
 type pcTestIOMem PCTestDev

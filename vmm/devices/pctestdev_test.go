@@ -64,8 +64,14 @@ func TestPCTestIRQLines(t *testing.T) {
 	if len(got) != 2 || got[0] != (set{14, true}) || got[1] != (set{14, false}) {
 		t.Errorf("lines set %v", got)
 	}
-	if d.Missed.Load() != 1 {
-		t.Errorf("Missed = %d, want 1", d.Missed.Load())
+	got = nil
+	out(d.IRQPort(), 11, 4, 1) // realmode's outl to 0x200b: one line a byte
+	if len(got) != 4 || got[0] != (set{11, true}) || got[3] != (set{14, false}) {
+		t.Errorf("dword write set %v, want 11 up, 12-14 down", got)
+	}
+	out(d.IRQPort(), 22, 4, 1) // runs past line 23
+	if d.Missed.Load() != 2 {
+		t.Errorf("Missed = %d, want 2", d.Missed.Load())
 	}
 	NewPCTestDev(nil, nil).IRQPort().Write(0, []byte{1}) // nil callback: counted, no panic
 }
