@@ -32,6 +32,7 @@ var commands = []command{
 	{"probe", "report what this host's KVM offers", cmdProbe},
 	{"samples", "list the embedded sample guests", cmdSamples},
 	{"tui", "watch and drive a guest live in the terminal UI", cmdTUI},
+	{"kut", "run a kvm-unit-tests build's x86 tests (and under QEMU, to compare)", cmdKUT},
 }
 
 func main() {
