@@ -208,23 +208,19 @@ report:
 	.size	report, . - report
 
 # fwcfg selects fw_cfg item %ax and reads %ecx (1-4) bytes of it into
-# %eax, little-endian. Clobbers %ebx, %ecx, %edx.
+# %eax, little-endian, through fwbuf. Clobbers %ecx, %edx, %edi.
 	.type	fwcfg, @function
 fwcfg:
 	movw	$FW_CFG_SEL, %dx
 	outw	%ax, %dx
 	movw	$FW_CFG_DATA, %dx
-	xorl	%ebx, %ebx
-	shll	$3, %ecx		# bytes to bits: the shift of the last byte + 8
-1:	subl	$8, %ecx
-	inb	%dx, %al
-	movzbl	%al, %eax
-	rorl	$8, %ebx		# earlier bytes move down as later ones come in
-	shll	$24, %eax
-	orl	%eax, %ebx
-	testl	%ecx, %ecx
-	jnz	1b
-	movl	%ebx, %eax
+	movl	$0, fwbuf
+	movl	$fwbuf, %edi
+1:	inb	%dx, %al
+	movb	%al, (%edi)
+	incl	%edi
+	loop	1b
+	movl	fwbuf, %eax
 	ret
 	.size	fwcfg, . - fwcfg
 
@@ -315,6 +311,7 @@ msg_summary_skip: .asciz "SUMMARY: skipped\n"
 mbi:		.long	0
 cpus:		.long	0
 failures:	.long	0
+fwbuf:		.long	0
 
 	.bss
 	.balign	16
