@@ -26,6 +26,10 @@ type Test struct {
 	// DisabledIf is a bash condition the suite evaluates; kvmscope does
 	// not run bash, so such a test is reported, not run.
 	DisabledIf string
+	// Unusable says why a value of the test could not be read (one that
+	// needs the shell to run a command, like test_args = "`date +%s`"):
+	// such a test is reported, not run; the other tests still are.
+	Unusable string
 	Line       int // of the section header, for messages
 }
 
@@ -50,8 +54,9 @@ var (
 // Parse reads unittests.cfg as for_each_unittest does: a line "[name]"
 // starts a test, "key = value" lines set its fields, anything else
 // (comments, blank lines) is ignored. A qemu_params or extra_params value
-// that starts with """ runs to the line that ends with """. Errors name
-// the line.
+// that starts with """ runs to the line that ends with """; one never
+// closed is an error. A value kvmscope cannot read makes its test
+// Unusable, naming the line.
 func Parse(r io.Reader) ([]Test, error) {
 	var tests []Test
 	var cur *Test
@@ -83,8 +88,8 @@ func Parse(r io.Reader) ([]Test, error) {
 			}
 			val = strings.TrimSuffix(strings.TrimSpace(val), `"""`)
 		}
-		if err := cur.set(key, val); err != nil {
-			return nil, fmt.Errorf("line %d: [%s] %s: %w", line, cur.Name, key, err)
+		if err := cur.set(key, val); err != nil && cur.Unusable == "" {
+			cur.Unusable = fmt.Sprintf("line %d: %s: %v", line, key, err)
 		}
 	}
 	if err := sc.Err(); err != nil {

@@ -55,15 +55,21 @@ func TestParseMultiLineAndErrors(t *testing.T) {
 	if tests[1].File != "b.flat" || tests[1].SMP != 4 {
 		t.Errorf("b %+v", tests[1])
 	}
+	if _, err := Parse(strings.NewReader("[x]\nqemu_params = \"\"\"-cpu max\n")); err == nil || !strings.Contains(err.Error(), "line 2") {
+		t.Errorf("an unclosed \"\"\" gave %v, want an error naming line 2", err)
+	}
 	for _, bad := range []string{
 		"[x]\nsmp = $MAX_SMP\n",
 		"[x]\ntimeout = soon\n",
-		"[x]\nqemu_params = \"\"\"-cpu max\n",
 		"[x]\ntest_args = 'open\n",
-		"[x]\nqemu_params = -cpu `host_cpu`\n",
+		"[x]\ntest_args = \"\\\"10000000 `date +%s`\\\"\"\n",
 	} {
-		if _, err := Parse(strings.NewReader(bad)); err == nil || !strings.Contains(err.Error(), "line ") {
-			t.Errorf("Parse(%q) = %v, want an error naming the line", bad, err)
+		tests, err := Parse(strings.NewReader(bad + "[y]\nfile = y.flat\n"))
+		if err != nil || len(tests) != 2 || !strings.Contains(tests[0].Unusable, "line 2: ") || tests[1].Unusable != "" {
+			t.Errorf("Parse(%q) = %+v, %v; want x unusable, naming line 2, and y fine", bad, tests, err)
+		}
+		if skip := Prepare(&tests[0], t.TempDir(), Options{Arch: "x86_64"}).Skip; !strings.HasPrefix(skip, "not run: line 2") {
+			t.Errorf("unusable test's skip %q", skip)
 		}
 	}
 }

@@ -101,6 +101,8 @@ func Prepare(t *Test, dir string, o Options) Plan {
 // words, or "" to run it.
 func skipReason(t *Test, kernel string, o Options) string {
 	switch {
+	case t.Unusable != "":
+		return "not run: " + t.Unusable
 	case t.Arch != "" && t.Arch != o.Arch:
 		return t.Arch + " only"
 	case t.InGroup("nodefault") && !o.All:
