@@ -23,6 +23,9 @@
 //     module 1) in the two pages after the kernel's end and the initrd
 //     after them; entered in flat protected mode, EAX=0x2BADB002, EBX the
 //     information; with APICs, ACPI tables whose FADT names a PM timer;
+//     and what SeaBIOS would have left (biosstate.go): a real-mode vector
+//     table with handlers at 0xff000, and an entry stub that programs the
+//     8259s and the PIT's 18.2 Hz tick before jumping to the kernel;
 //   - any other static ELF64 (x86-64) or ELF32 (i386) executable, copied by
 //     its program headers and entered in long mode or flat protected mode;
 //   - anything else is a raw firmware image, mapped like QEMU's -bios and

@@ -174,7 +174,7 @@ func checkMultibootImage(t *testing.T, img *Image, ram []byte) {
 	img.Entry.Setup(&regs, &sregs)
 	checkSegmentRules(t, sregs)
 	checkGDTMatchesSregs(t, ram, sregs, false)
-	if regs.RAX != multibootBootMagic || regs.RBX != mb.InfoAddr || mb.InfoAddr+mbAreaLen > uint64(len(ram)) || mb.InfoAddr%pageSize != 0 {
+	if regs.RAX != multibootBootMagic || regs.RBX != mb.InfoAddr || mb.InfoAddr+mbAreaLen > uint64(len(ram)) || mb.InfoAddr%pageSize != 0 || regs.RIP != mb.InfoAddr+mbStubOff {
 		t.Fatalf("EAX %#x EBX %#x: want the magic and the information inside RAM", regs.RAX, regs.RBX)
 	}
 	if flags := binary.LittleEndian.Uint32(ram[mb.InfoAddr:]); flags&(mbInfoMem|mbInfoMmap) != mbInfoMem|mbInfoMmap {

@@ -48,6 +48,7 @@ const (
 	mbModsOff       = 0x400
 	mbModCmdlineOff = 0x410
 	mbLoaderNameOff = 0x480
+	mbStubOff       = 0x800 // the entry stub (biosstate.go)
 	mbCmdlineOff    = 0x1000
 	mbAreaLen       = 0x2000
 	mbMmapMax       = (mbModsOff - mbMmapOff) / mbMmapEntryLen
@@ -105,9 +106,11 @@ type Multiboot struct {
 // loadMultiboot loads a multiboot ELF32 kernel by its program headers (as
 // GRUB and QEMU do for an ELF; the header's address fields, flag bit 16,
 // are for a.out kernels and are ignored when the image is an ELF), then
-// writes the information structure after the kernel's end and, when the
-// machine has APICs, ACPI tables with a PM timer. Every check runs before
-// the first write.
+// writes the information structure after the kernel's end, what a BIOS
+// leaves behind (biosstate.go: the vCPU starts in a stub that sets up the
+// PICs and the PIT and jumps to the kernel) and, when the machine has
+// APICs, ACPI tables with a PM timer. Every check runs before the first
+// write.
 func loadMultiboot(image, ram []byte, progs []elf.ProgHeader, entry uint64, mb multibootHeader, opts Options) (*Image, error) {
 	if err := mb.checkFlags(); err != nil {
 		return nil, err
@@ -169,8 +172,11 @@ func loadMultiboot(image, ram []byte, progs []elf.ProgHeader, entry uint64, mb m
 		info.InitrdAddr, info.InitrdSize = initrdAddr, uint64(len(opts.Initrd))
 	}
 	writeMultibootInfo(ram[area:area+mbAreaLen], area, info)
+	writeBIOSState(ram)
+	stub := area + mbStubOff
+	copy(ram[stub:], multibootStub(uint32(entry), uint32(info.InfoAddr)))
 
-	e := setupProtMode(ram, entry, elfSelectors)
+	e := setupProtMode(ram, stub, elfSelectors)
 	e.RAX = multibootBootMagic
 	e.RBX = info.InfoAddr
 	e.NoLocalAPIC = !opts.APIC
@@ -178,11 +184,13 @@ func loadMultiboot(image, ram []byte, progs []elf.ProgHeader, entry uint64, mb m
 }
 
 // multibootReserved is the low memory a multiboot kernel may not load
-// into: the GDT and TSS, and, when the machine has APICs, the ACPI tables
-// in the BIOS area (a kernel linked there would overwrite them).
+// into: the real-mode vector table, the GDT and TSS, the ACPI tables
+// and the real-mode interrupt handlers in the BIOS area (biosstate.go).
 var multibootReserved = []span{
+	{ivtAddr, ivtEnd, "real-mode interrupt vector table"},
 	{gdtAddr, gdtReservedTo, "GDT and TSS"},
 	{acpiAddr, acpiAddr + acpiMaxSize, "ACPI tables"},
+	{biosStubAddr, biosStubEnd, "real-mode interrupt handlers"},
 }
 
 // multibootCmdline is what the kernel finds at the command-line pointer:

@@ -55,9 +55,8 @@ func TestMultibootInfo(t *testing.T) {
 	img.Entry.Setup(&regs, &sregs)
 	checkSegmentRules(t, sregs)
 	checkGDTMatchesSregs(t, ram, sregs, false)
-	if regs.RAX != 0x2badb002 || regs.RIP != 0x10000c || sregs.CR0&1 == 0 || sregs.CR0&(1<<31) != 0 || sregs.EFER != 0 {
-		t.Fatalf("entry EAX %#x EIP %#x CR0 %#x EFER %#x: want 0x2badb002 at 0x10000c, protected mode, paging off",
-			regs.RAX, regs.RIP, sregs.CR0, sregs.EFER)
+	if regs.RAX != 0x2badb002 || sregs.CR0&1 == 0 || sregs.CR0&(1<<31) != 0 || sregs.EFER != 0 {
+		t.Fatalf("entry EAX %#x CR0 %#x EFER %#x: want 0x2badb002, protected mode, paging off", regs.RAX, sregs.CR0, sregs.EFER)
 	}
 	if sregs.CS.DB != 1 || sregs.CS.L != 0 || sregs.CS.Base != 0 || sregs.CS.Limit != 0xffffffff {
 		t.Fatalf("CS %+v: want flat 32-bit", sregs.CS)
@@ -67,6 +66,28 @@ func TestMultibootInfo(t *testing.T) {
 	const area = 0x203000
 	if regs.RBX != area || img.Multiboot.InfoAddr != area {
 		t.Fatalf("EBX %#x, info at %#x: want %#x", regs.RBX, img.Multiboot.InfoAddr, area)
+	}
+	// The vCPU starts in the stub, which ends loading EAX and EBX and
+	// jumping to the kernel's entry.
+	if regs.RIP != area+mbStubOff {
+		t.Fatalf("EIP %#x, want the stub at %#x", regs.RIP, area+mbStubOff)
+	}
+	stub := multibootStub(0x10000c, area)
+	if !bytes.Equal(ram[regs.RIP:regs.RIP+uint64(len(stub))], stub) {
+		t.Fatalf("stub % x", ram[regs.RIP:regs.RIP+uint64(len(stub))])
+	}
+	tail := []byte{0xb8, 0x02, 0xb0, 0xad, 0x2b, 0xbb, 0x00, 0x30, 0x20, 0x00, 0xb9, 0x0c, 0x00, 0x10, 0x00, 0xff, 0xe1}
+	if !bytes.HasSuffix(stub, tail) {
+		t.Errorf("stub ends % x, want mov eax,0x2badb002; mov ebx,info; mov ecx,entry; jmp ecx", stub[len(stub)-len(tail):])
+	}
+	// The BIOS's state: the PIT's vector 8 and the slave's 0x73 acknowledge
+	// and return, vector 0x30 only returns.
+	vec := func(v int) []byte {
+		off, seg := le.Uint16(ram[4*v:]), le.Uint16(ram[4*v+2:])
+		return ram[uint32(seg)<<4+uint32(off):]
+	}
+	if !bytes.HasPrefix(vec(8), rmEOIMaster) || !bytes.HasPrefix(vec(0x73), rmEOIBoth) || vec(0x30)[0] != 0xcf {
+		t.Errorf("IVT handlers: 8 % x, 0x73 % x, 0x30 % x", vec(8)[:7], vec(0x73)[:9], vec(0x30)[:1])
 	}
 	mbi := ram[area:]
 	field := func(off int) uint32 { return le.Uint32(mbi[off:]) }
@@ -192,6 +213,8 @@ func TestMultibootErrors(t *testing.T) {
 		{"initrd too big", multibootELF(0), 4 << 20, Options{Initrd: big}, "use a larger --mem", nil},
 		{"command line too long", multibootELF(0), 4 << 20, Options{Cmdline: strings.Repeat("a", 5000)}, "longer than the 4095", nil},
 		{"over the GDT", with(multibootELF(0), func(e *testELF) { e.segs[1].paddr = 0x400 }), 4 << 20, Options{}, "overlaps the loader's GDT", nil},
+		{"over the IVT", with(multibootELF(0), func(e *testELF) { e.segs[1].paddr = 0 }), 4 << 20, Options{}, "overlaps the loader's real-mode interrupt vector table", nil},
+		{"over the BIOS handlers", with(multibootELF(0), func(e *testELF) { e.segs[1].paddr = 0xfe000 }), 4 << 20, Options{}, "overlaps the loader's real-mode interrupt handlers", nil},
 		{"over the ACPI tables", with(multibootELF(0), func(e *testELF) { e.segs[1].paddr = 0xe8000 }), 4 << 20, Options{}, "overlaps the loader's ACPI tables", nil},
 		{"entry outside", with(multibootELF(0), func(e *testELF) { e.entry = 0x300000 }), 4 << 20, Options{}, "multiboot entry point 0x300000 lies outside", nil},
 		{"RAM too small", multibootELF(0), 1 << 20, Options{}, "lies outside guest RAM", nil},
