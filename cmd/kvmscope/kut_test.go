@@ -81,20 +81,20 @@ func TestKUTRunner(t *testing.T) {
 		t.Fatal(err)
 	}
 	logs := t.TempDir()
-	stdout, stderr, status := kvmscope(t, "kut", "--compare-qemu", "--qemu", qemu, "--logs", logs, dir)
+	stdout, stderr, status := kvmscope(t, "kut", "--compare-qemu", "--qemu", qemu, "--no-qemu", "^mini-smp$", "--logs", logs, dir)
 	for _, want := range []string{
 		"kvmscope kut: 8 tests of ",
 		"PASS     PASS     mini-pass (0 unexpected failures)",
 		"FAIL     FAIL     mini-fail (1 unexpected failures)",
 		"SKIP     SKIP     mini-skip (skipped)",
-		"PASS     PASS     mini-smp (0 unexpected failures)",
+		"PASS     -        mini-smp (0 unexpected failures; qemu: not run under QEMU (--no-qemu))",
 		"TIMEOUT  TIMEOUT  mini-timeout (timeout: the guest was still running after 3s",
 		"SKIP     SKIP     mini-i386 (i386 only)",
 		"SKIP     SKIP     mini-nodefault (test marked as manual run only)",
 		"SKIP     SKIP     mini-missing (Test file ",
 		"kvmscope: 2 PASS, 1 FAIL, 4 SKIP, 1 TIMEOUT",
-		"qemu:     2 PASS, 1 FAIL, 4 SKIP, 1 TIMEOUT",
-		"of the 2 tests QEMU passes, kvmscope passes 2 (100%)",
+		"qemu:     1 PASS, 1 FAIL, 4 SKIP, 1 TIMEOUT",
+		"of the 1 tests QEMU passes, kvmscope passes 1 (100%)",
 	} {
 		if !strings.Contains(stdout, want) {
 			t.Errorf("output lacks %q:\n%s", want, stdout)
@@ -127,6 +127,7 @@ func TestKUTBadInput(t *testing.T) {
 		{[]string{"kut", "--run", "nothing-matches", dir}, "no test of"},
 		{[]string{"kut", "--compare-qemu", "--qemu", "/no/such/qemu", dir}, "--compare-qemu: /no/such/qemu"},
 		{[]string{"kut", "--timeout", "-1s", dir}, "negative"},
+		{[]string{"kut", "--no-qemu", "[", dir}, "--no-qemu \"[\""},
 	} {
 		_, stderr, status := kvmscope(t, tc.args...)
 		if status != exitBadInput || !strings.Contains(stderr, tc.want) || strings.Count(stderr, "\n") != 1 {
