@@ -30,7 +30,7 @@ type Test struct {
 	// needs the shell to run a command, like test_args = "`date +%s`"):
 	// such a test is reported, not run; the other tests still are.
 	Unusable string
-	Line       int // of the section header, for messages
+	Line     int // of the section header, for messages
 }
 
 // DefaultTimeout is scripts/runtime.bash's, for a test without timeout=.
