@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/kvmscope/kvmscope/internal/kut"
+	"github.com/kvmscope/kvmscope/vmm"
 )
 
 // cmdKUT runs a kvm-unit-tests build's x86 tests under kvmscope, each in
@@ -71,6 +72,9 @@ func cmdKUT(args []string) int {
 	}
 	if *timeout < 0 {
 		return badInput("kut: --timeout %v: negative", *timeout)
+	}
+	if _, err := vmm.ParseSize(*mem); err != nil {
+		return badInput("kut: --mem: %v", err)
 	}
 	if *logs != "" {
 		if err := os.MkdirAll(*logs, 0o755); err != nil {

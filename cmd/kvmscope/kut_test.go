@@ -128,6 +128,7 @@ func TestKUTBadInput(t *testing.T) {
 		{[]string{"kut", "--compare-qemu", "--qemu", "/no/such/qemu", dir}, "--compare-qemu: /no/such/qemu"},
 		{[]string{"kut", "--timeout", "-1s", dir}, "negative"},
 		{[]string{"kut", "--no-qemu", "[", dir}, "--no-qemu \"[\""},
+		{[]string{"kut", "--mem", "lots", dir}, "--mem"},
 	} {
 		_, stderr, status := kvmscope(t, tc.args...)
 		if status != exitBadInput || !strings.Contains(stderr, tc.want) || strings.Count(stderr, "\n") != 1 {
