@@ -118,6 +118,21 @@ const (
 	BenchPITDivisor    = 1193               // bench-hlt: PIT channel 0 at 1193182 Hz / 1193 = 1000.15 Hz
 )
 
+// KUTMiniSerial is what kut-mini prints with one vCPU, no initrd and no
+// argument; it then passes (exit code 0).
+const KUTMiniSerial = "kut-mini: multiboot magic ok\n" +
+	"kut-mini: fw_cfg says 1 cpus\n" +
+	"PASS: testdev read-back\n" +
+	"PASS: pm timer advances\n" +
+	"SUMMARY: 0 unexpected failures\n"
+
+// KUTConfig is a kvm-unit-tests unittests.cfg for kut-mini (which it
+// names kut-mini.flat), with a test for each way a test can end: what
+// `kvmscope kut` is tested on where the suite itself is not at hand.
+//
+//go:embed kut-mini/unittests.cfg
+var KUTConfig string
+
 // ErrNoSymbols is returned by SymbolFile for a sample whose image has no
 // symbols (a raw image with no ELF beside it).
 var ErrNoSymbols = errors.New("no symbol file")
@@ -168,6 +183,10 @@ var catalog = map[string]sample{
 	"elf32-hello": {
 		desc:    "ELF32, flat protected mode: prints a greeting on COM1, then exits with status 32 through a 4-byte outl",
 		outcome: Outcome{Serial: "Hello from 32-bit protected mode\n", ExitStatus: 32},
+	},
+	"kut-mini": {
+		desc:    "multiboot ELF32 in kvm-unit-tests' manner: checks EAX, reads fw_cfg, pc-testdev 0xe0 and the PM timer, echoes the initrd's first line; first argument pass/fail/skip/hang/N (vCPUs) picks the end; exits with outl of 0, 1 or 38 (77>>1)",
+		outcome: Outcome{Serial: KUTMiniSerial, ExitStatus: 0},
 	},
 	"triple-fault": {
 		desc:    "ELF64, long mode: prints a line on COM1, loads an empty IDT and executes ud2, so the CPU triple-faults",

@@ -26,10 +26,14 @@ type Config struct {
 	HaltPollNS uint64
 
 	// Cmdline and Initrd are a Linux kernel's command line ("" means
-	// boot.DefaultCmdline) and initial RAM disk (nil: none). Load refuses
-	// them for an image that is not a Linux kernel.
+	// boot.DefaultCmdline) and initial RAM disk (nil: none), or a
+	// multiboot kernel's arguments and module 1. Load refuses them for
+	// other images.
 	Cmdline string
 	Initrd  []byte
+	// ImageName is the image's file name: a multiboot kernel's command
+	// line starts with it, as under GRUB and QEMU.
+	ImageName string
 
 	// StartPaused parks every vCPU before its first instruction.
 	StartPaused bool

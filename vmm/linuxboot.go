@@ -12,11 +12,12 @@ const kvmPagesEnd = tssAddr + 3*4096
 func (m *Machine) bootOptions() boot.Options {
 	low := min(m.cfg.MemSize, lowRAMLimit)
 	return boot.Options{
-		Cmdline:  m.cfg.Cmdline,
-		Initrd:   m.cfg.Initrd,
-		CPUs:     m.cfg.CPUs,
-		HighRAM:  m.cfg.MemSize - low,
-		APIC:     m.requested.Has(ExtIRQChip),
-		Reserved: []boot.Range{{GPA: identityMapAddr, Size: kvmPagesEnd - identityMapAddr, Name: "KVM identity map and TSS"}},
+		Cmdline:   m.cfg.Cmdline,
+		Initrd:    m.cfg.Initrd,
+		CPUs:      m.cfg.CPUs,
+		HighRAM:   m.cfg.MemSize - low,
+		APIC:      m.requested.Has(ExtIRQChip),
+		Reserved:  []boot.Range{{GPA: identityMapAddr, Size: kvmPagesEnd - identityMapAddr, Name: "KVM identity map and TSS"}},
+		ImageName: m.cfg.ImageName,
 	}
 }

@@ -112,6 +112,19 @@ func (m *memory) WritePhys(gpa uint64, buf []byte) (int, error) {
 	return n, nil
 }
 
+// flushPage makes the host page behind gpa inaccessible and accessible
+// again; see Machine.flushPage. Addresses outside writable RAM are ignored.
+func (m *memory) flushPage(gpa uint64) {
+	s := m.find(gpa)
+	if s == nil || s.readOnly {
+		return
+	}
+	off := (gpa - s.gpa) &^ 4095
+	page := s.mem[off : off+4096]
+	unix.Mprotect(page, unix.PROT_NONE)
+	unix.Mprotect(page, unix.PROT_READ|unix.PROT_WRITE)
+}
+
 func (m *memory) find(gpa uint64) *slot {
 	for i := range m.slots {
 		s := &m.slots[i]

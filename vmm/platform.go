@@ -1,8 +1,14 @@
 package vmm
 
-import "github.com/kvmscope/kvmscope/vmm/devices"
+import (
+	"time"
 
-// The legacy PC ports kvmscope's guests find.
+	"github.com/kvmscope/kvmscope/vmm/boot"
+	"github.com/kvmscope/kvmscope/vmm/devices"
+)
+
+// The legacy PC ports kvmscope's guests find, and those of QEMU's
+// firmware interface and test devices that kvm-unit-tests expects.
 const (
 	portCOM1      = 0x3f8
 	portDebugExit = 0xf4
@@ -10,6 +16,7 @@ const (
 	portKbdData   = 0x60
 	portKbdCmd    = 0x64
 	portCMOS      = 0x70
+	portFwCfg     = 0x510 // selector, then data at 0x511
 )
 
 // wireDevices builds the port-I/O and MMIO buses. The in-kernel PIC, PIT
@@ -23,6 +30,9 @@ func (m *Machine) wireDevices() error {
 	kbd := devices.NewI8042(func() {
 		m.requestStop(Stop{Kind: StopReset, VCPU: -1, Detail: "the guest pulsed the i8042 reset line"})
 	})
+	start := time.Now()
+	pmTimer := devices.NewPMTimer(func() time.Duration { return time.Since(start) })
+	testdev := devices.NewPCTestDev(m.flushPage, m.setISAIRQ)
 	for _, d := range []struct {
 		base, size uint64
 		name       string
@@ -37,12 +47,21 @@ func (m *Machine) wireDevices() error {
 		{portDoorbell, 4, "doorbell", m.doorbell},
 		{portWindowFlush, 1, "window flush", m.window.FlushPort()},
 		{portPIOWindow, 8, "pio window", m.pioWindow},
+		{portFwCfg, 2, "fw_cfg", devices.NewFwCfg(m.cfg.MemSize, m.cfg.CPUs)},
+		{boot.PMTimerPort, 4, "acpi pm timer", pmTimer},
+		{devices.PCTestIOPort, 4, "testdev io", testdev.IOPort()},
+		{devices.PCTestFlushPort, 4, "testdev flush", testdev.FlushPort()},
+		{devices.PCTestBytePort, 4, "testdev io byte", testdev.IOPort()},
+		{devices.PCTestIRQPort, devices.PCTestIRQLines, "testdev irq", testdev.IRQPort()},
 	} {
 		if _, err := m.pio.Register(d.base, d.size, d.name, d.dev); err != nil {
 			return err
 		}
 	}
 	if _, err := m.mmio.Register(mmioWindow, windowSize, "data window", m.window); err != nil {
+		return err
+	}
+	if _, err := m.mmio.Register(devices.PCTestIOMemBase, devices.PCTestIOMemSize, "testdev iomem", testdev.IOMem()); err != nil {
 		return err
 	}
 	if m.requested.Has(ExtIRQChip) {
@@ -64,3 +83,22 @@ func (m *Machine) guestExit(status uint8) {
 
 // Serial is the machine's COM1, for feeding the guest input.
 func (m *Machine) Serial() *devices.Serial { return m.serial }
+
+// setISAIRQ sets an ISA interrupt line for pc-testdev's IRQ ports: an
+// in-kernel irqchip pin (the PIC's and IOAPIC's), or kvmscope's own PIC's
+// for lines 0-15 without one.
+func (m *Machine) setISAIRQ(line int, level bool) {
+	switch {
+	case m.userIRQ != nil && line < 16:
+		m.userIRQ.pic.SetIRQ(line, level)
+	case m.userIRQ == nil && m.vm != nil:
+		m.vm.IRQLine(uint32(line), level)
+	}
+}
+
+// flushPage is pc-testdev's page flush: it revokes and restores the host
+// mapping of the RAM page at gpa. The kernel's MMU notifier then drops
+// KVM's shadow or nested page-table entry for it, so that the guest's next
+// access to the page faults into KVM, which is what the tests that write
+// the port want to provoke.
+func (m *Machine) flushPage(gpa uint64) { m.mem.flushPage(gpa) }

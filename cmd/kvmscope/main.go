@@ -33,6 +33,7 @@ var commands = []command{
 	{"samples", "list the embedded sample guests", cmdSamples},
 	{"tui", "watch and drive a guest live in the terminal UI", cmdTUI},
 	{"symbols", "print a kernel's symbols, from its own kallsyms when it has no System.map", cmdSymbols},
+	{"kut", "run a kvm-unit-tests build's x86 tests (and under QEMU, to compare)", cmdKUT},
 }
 
 func main() {

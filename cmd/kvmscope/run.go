@@ -51,6 +51,7 @@ func cmdRun(args []string) int {
 	if err != nil {
 		return badInput("%v", err)
 	}
+	cfg.ImageName = name // a multiboot kernel's first word of its command line
 	if uint64(len(image)) > cfg.MemSize {
 		return badInput("image %s: %d bytes is larger than guest memory (%s)", name, len(image), vmm.FormatSize(cfg.MemSize))
 	}

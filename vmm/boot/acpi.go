@@ -43,18 +43,31 @@ const (
 	sciIRQ = 9
 
 	madtPCATCompat = 1 // the machine has 8259s too (KVM's irqchip has them)
+
+	// PMTimerPort is the ACPI PM timer's port (PM_TMR_BLK), where QEMU's
+	// PIIX4 and ICH9 have it: PM base 0x600, timer at offset 8. The VMM
+	// puts its devices.PMTimer there. It is 24 bits wide (TMR_VAL_EXT
+	// clear), as QEMU's is.
+	PMTimerPort = 0x608
+	pmTimerLen  = 4
 )
 
 // acpiTables builds the ACPI tables for acpiAddr when the machine has
-// APICs, nil otherwise.
-func (o Options) acpiTables() ([]byte, error) {
+// APICs, nil otherwise: those of a hardware-reduced machine, for Linux.
+func (o Options) acpiTables() ([]byte, error) { return o.acpiTablesPMTimer(false) }
+
+// acpiTablesPMTimer is acpiTables; with pmTimer, the FADT is that of a
+// machine with fixed hardware, naming the PM timer at PMTimerPort
+// (kvm-unit-tests reads it from there). Linux does not get it: it would
+// prefer the slow port-I/O clock source over the TSC.
+func (o Options) acpiTablesPMTimer(pmTimer bool) ([]byte, error) {
 	if !o.APIC {
 		return nil, nil
 	}
 	if o.cpus() > 255 {
 		return nil, fmt.Errorf("%d vCPUs: the MADT's local APIC entries name at most 255", o.cpus())
 	}
-	t := buildACPI(acpiAddr, o.cpus())
+	t := buildACPI(acpiAddr, o.cpus(), pmTimer)
 	if len(t) > acpiMaxSize {
 		return nil, fmt.Errorf("ACPI tables of %d bytes do not fit the %d bytes reserved for them", len(t), acpiMaxSize)
 	}
@@ -74,7 +87,7 @@ func writeACPI(ram []byte, tables []byte) uint64 {
 // buildACPI lays out the RSDP, RSDT, XSDT, FADT, DSDT and MADT from base,
 // each 16-byte aligned, the RSDP first (a kernel that scans the BIOS area
 // for it finds it on the 16-byte boundary it looks at).
-func buildACPI(base uint64, cpus int) []byte {
+func buildACPI(base uint64, cpus int, pmTimer bool) []byte {
 	dsdt := sdt("DSDT", 2, dsdtBody())
 	madt := buildMADT(cpus)
 	const rsdpLen = 36
@@ -85,7 +98,7 @@ func buildACPI(base uint64, cpus int) []byte {
 		return base + at
 	}
 	dsdtAt := place(len(dsdt))
-	fadt := buildFADT(dsdtAt)
+	fadt := buildFADT(dsdtAt, pmTimer)
 	fadtAt := place(len(fadt))
 	madtAt := place(len(madt))
 	rsdt := make([]byte, 8)
@@ -153,15 +166,26 @@ func checksum(b []byte) byte {
 }
 
 // buildFADT is the Fixed ACPI Description Table, revision 6, of a
-// hardware-reduced machine.
-func buildFADT(dsdtAt uint64) []byte {
+// hardware-reduced machine, or, with pmTimer, of one whose only fixed
+// hardware is the PM timer.
+func buildFADT(dsdtAt uint64, pmTimer bool) []byte {
 	le := binary.LittleEndian
 	body := make([]byte, fadtLen-acpiHeaderLen)
 	f := func(off int) []byte { return body[off-acpiHeaderLen:] }
 	le.PutUint32(f(40), uint32(dsdtAt)) // DSDT
 	le.PutUint16(f(46), sciIRQ)         // SCI_INT
 	le.PutUint16(f(109), iapcNoVGA|iapcNoMSI)
-	le.PutUint32(f(112), fadtPwrButton|fadtSlpButton|fadtResetReg|fadtHWReduced)
+	flags := uint32(fadtPwrButton | fadtSlpButton | fadtResetReg | fadtHWReduced)
+	if pmTimer {
+		flags &^= fadtHWReduced
+		le.PutUint32(f(76), PMTimerPort) // PM_TMR_BLK
+		f(91)[0] = pmTimerLen            // PM_TMR_LEN
+		// X_PM_TMR_BLK: system I/O, 32 bits, dword access.
+		x := f(208)
+		x[0], x[1], x[2], x[3] = 1, 32, 0, 3
+		le.PutUint64(x[4:], PMTimerPort)
+	}
+	le.PutUint32(f(112), flags)
 	// RESET_REG, a Generic Address Structure: system I/O space, 8 bits
 	// wide, byte access, at the port.
 	reset := f(116)

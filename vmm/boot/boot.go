@@ -20,6 +20,9 @@ const (
 	BzImage
 	// PVH is an ELF Linux kernel (vmlinux) booted through its PVH entry.
 	PVH
+	// Multiboot1 is an ELF32 kernel with a multiboot (version 1) header,
+	// entered as a multiboot loader does (multiboot.go).
+	Multiboot1
 )
 
 // String names the format for messages.
@@ -35,6 +38,8 @@ func (f Format) String() string {
 		return "Linux bzImage"
 	case PVH:
 		return "Linux vmlinux (PVH)"
+	case Multiboot1:
+		return "multiboot ELF32"
 	}
 	return fmt.Sprintf("Format(%d)", int(f))
 }
@@ -54,6 +59,8 @@ type Image struct {
 	Entry   Entry
 	Regions []Region // besides RAM
 	Linux   *Linux   // what a Linux kernel was handed; nil for other formats
+	// Multiboot is what a multiboot kernel was handed; nil for other formats.
+	Multiboot *Multiboot
 }
 
 // IsLinux reports whether the image is a Linux kernel.
@@ -75,8 +82,9 @@ func Load(image []byte, ram []byte) (*Image, error) {
 	return LoadWith(image, ram, Options{})
 }
 
-// LoadWith is Load with a Linux kernel's inputs. An image that is not a
-// Linux kernel is refused when opts carry a command line or an initrd.
+// LoadWith is Load with a kernel's inputs. An image that is neither a
+// Linux nor a multiboot kernel is refused when opts carry a command line
+// or an initrd.
 func LoadWith(image []byte, ram []byte, opts Options) (*Image, error) {
 	// Cap the slice so that no reslicing below can reach past len(ram)
 	// into memory the caller did not hand over.
@@ -100,7 +108,7 @@ func LoadWith(image []byte, ram []byte, opts Options) (*Image, error) {
 // errLinuxOnly refuses a command line or initrd for an image that is not
 // a Linux kernel.
 func errLinuxOnly(f Format) error {
-	return fmt.Errorf("a kernel command line and an initrd are for Linux kernels (a bzImage, or a vmlinux with a PVH note); this image is %s", f)
+	return fmt.Errorf("a kernel command line and an initrd are for Linux kernels (a bzImage, or a vmlinux with a PVH note) and multiboot kernels; this image is %s", f)
 }
 
 // maxRAM is the RAM that fits below the 32-bit PCI hole at 3 GiB. More

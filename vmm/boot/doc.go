@@ -17,6 +17,15 @@
 //     its segments at their physical addresses, entered in flat protected
 //     mode with EBX pointing at a struct hvm_start_info (command line,
 //     initrd as module 0, memory map). A vmlinux without the note is refused;
+//   - an ELF32 with a multiboot (v1) header in its first 8 KiB (kvm-unit-
+//     tests' x86/*.flat): its segments, then the multiboot information
+//     (memory sizes and map, "NAME ARGS" command line, the initrd as
+//     module 1) in the two pages after the kernel's end and the initrd
+//     after them; entered in flat protected mode, EAX=0x2BADB002, EBX the
+//     information; with APICs, ACPI tables whose FADT names a PM timer;
+//     and what SeaBIOS would have left (biosstate.go): a real-mode vector
+//     table with handlers at 0xff000, and an entry stub that programs the
+//     8259s and the PIT's 18.2 Hz tick before jumping to the kernel;
 //   - any other static ELF64 (x86-64) or ELF32 (i386) executable, copied by
 //     its program headers and entered in long mode or flat protected mode;
 //   - anything else is a raw firmware image, mapped like QEMU's -bios and
@@ -41,7 +50,7 @@
 //	0xa000-0xafff  PDPT                        (long mode only)
 //	0xb000-0xefff  four page directories, identity-mapping 0-4 GiB with 2 MiB pages
 //	0xf000-0xffff  kernel command line                                (Linux)
-//	0xe0000-       ACPI tables, RSDP first                            (Linux)
+//	0xe0000-       ACPI tables, RSDP first                            (Linux, multiboot)
 //
 // These sit below 64 KiB, clear of the real-mode IVT and BIOS data area
 // (0x000-0x4ff) and of the usual link address of static kernels (1 MiB);

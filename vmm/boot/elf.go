@@ -19,8 +19,8 @@ type span struct {
 // without is refused, since its ELF entry point expects the boot
 // protocol's state, not a bare executable's.
 //
-// An ELF32 carrying a multiboot header is loaded like any other ELF32, by
-// its program headers; see setupProtMode for what it does not get yet.
+// An ELF32 carrying a multiboot header is loaded as a multiboot kernel
+// (multiboot.go).
 func loadELF(image, ram []byte, opts Options) (*Image, error) {
 	h, err := readELFHeader(image)
 	if err != nil {
@@ -36,6 +36,12 @@ func loadELF(image, ram []byte, opts Options) (*Image, error) {
 		return loadPVH(image, ram, progs, notes.pvhEntry, opts)
 	case notes.linux:
 		return nil, fmt.Errorf("Linux vmlinux without a PVH entry note (XEN_ELFNOTE_PHYS32_ENTRY, from CONFIG_PVH=y): boot its bzImage instead")
+	}
+
+	if h.class == elf.ELFCLASS32 {
+		if mb, ok := findMultiboot(image); ok {
+			return loadMultiboot(image, ram, progs, h.entry, mb, opts)
+		}
 	}
 
 	format, reserved := ELF64, longModeReserved

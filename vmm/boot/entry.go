@@ -15,9 +15,10 @@ type Entry struct {
 
 	RIP uint64
 	// RSI and RBX carry a boot protocol's pointer: the Linux zero page
-	// (boot_params) in RSI, the PVH start info in EBX. Every other
-	// general-purpose register starts at zero.
-	RSI, RBX uint64
+	// (boot_params) in RSI, the PVH start info or the multiboot
+	// information in EBX; RAX a protocol's magic (multiboot's 0x2BADB002).
+	// Every other general-purpose register starts at zero.
+	RAX, RSI, RBX uint64
 
 	CR0  uint64
 	CR3  uint64 // the PML4 in long mode, 0 with paging off
@@ -56,6 +57,7 @@ func (e *Entry) Setup(regs *kvm.Regs, sregs *kvm.Sregs) {
 	}
 	*regs = kvm.Regs{
 		RIP:    e.RIP,
+		RAX:    e.RAX,
 		RSI:    e.RSI,
 		RBX:    e.RBX,
 		RFLAGS: kvm.RFLAGS_FIXED,

@@ -36,6 +36,7 @@ func FuzzLoad(f *testing.F) {
 	f.Add(with_(tinyBz(), func(b *testBz) { b.xloadflags = 0 }).bytes())
 	f.Add(tinyPVH(0x100010))
 	f.Add(tinyPVH(0))
+	f.Add(fuzzMultiboot())
 
 	f.Fuzz(func(t *testing.T, image []byte) {
 		buf := make([]byte, fuzzRAMSize+fuzzGuard)
@@ -77,6 +78,8 @@ func FuzzLoad(f *testing.F) {
 			checkGDTMatchesSregs(t, ram, sregs, img.Format == ELF64)
 		case BzImage, PVH:
 			checkLinuxImage(t, img, ram)
+		case Multiboot1:
+			checkMultibootImage(t, img, ram)
 		default:
 			t.Fatalf("Load returned format %v", img.Format)
 		}
@@ -143,7 +146,7 @@ func FuzzInitrd(f *testing.F) {
 // The ELF and Linux seeds must load in the fuzzer's RAM, or the fuzzer
 // would only ever mutate refused images.
 func TestFuzzSeedsLoad(t *testing.T) {
-	for _, image := range [][]byte{fuzzSeed(sample64()), fuzzSeed(sample32()), tinyBz().bytes(), tinyPVH(0x100010)} {
+	for _, image := range [][]byte{fuzzSeed(sample64()), fuzzSeed(sample32()), tinyBz().bytes(), tinyPVH(0x100010), fuzzMultiboot()} {
 		ram := make([]byte, fuzzRAMSize)
 		img, err := Load(image, ram)
 		if err != nil {
@@ -152,5 +155,29 @@ func TestFuzzSeedsLoad(t *testing.T) {
 		if img.Linux != nil {
 			checkLinuxImage(t, img, ram)
 		}
+		if img.Multiboot != nil {
+			checkMultibootImage(t, img, ram)
+		}
+	}
+}
+
+// checkMultibootImage checks what Load did for a multiboot kernel it
+// accepted: the entry's registers and GDT, and the information structure
+// inside RAM with its magic in EAX.
+func checkMultibootImage(t *testing.T, img *Image, ram []byte) {
+	t.Helper()
+	mb := img.Multiboot
+	if img.Entry.Reset || len(img.Regions) != 0 || mb == nil {
+		t.Fatalf("multiboot entry %+v with %d regions, info %v", img.Entry, len(img.Regions), mb)
+	}
+	regs, sregs := resetState()
+	img.Entry.Setup(&regs, &sregs)
+	checkSegmentRules(t, sregs)
+	checkGDTMatchesSregs(t, ram, sregs, false)
+	if regs.RAX != multibootBootMagic || regs.RBX != mb.InfoAddr || mb.InfoAddr+mbAreaLen > uint64(len(ram)) || mb.InfoAddr%pageSize != 0 || regs.RIP != mb.InfoAddr+mbStubOff {
+		t.Fatalf("EAX %#x EBX %#x: want the magic and the information inside RAM", regs.RAX, regs.RBX)
+	}
+	if flags := binary.LittleEndian.Uint32(ram[mb.InfoAddr:]); flags&(mbInfoMem|mbInfoMmap) != mbInfoMem|mbInfoMmap {
+		t.Fatalf("information flags %#x", flags)
 	}
 }

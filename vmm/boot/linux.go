@@ -19,10 +19,11 @@ import (
 //     its System.map or vmlinux match (kvmscope is a debugger first).
 const DefaultCmdline = "console=ttyS0 panic=-1 reboot=k pci=off nokaslr"
 
-// Options are a Linux kernel's inputs. Other images take none: Load
-// refuses a command line or an initrd for them.
+// Options are a Linux or multiboot kernel's inputs. Other images take
+// none: Load refuses a command line or an initrd for them.
 type Options struct {
-	// Cmdline is the kernel command line; "" means DefaultCmdline.
+	// Cmdline is the kernel command line; "" means DefaultCmdline for
+	// Linux and none for a multiboot kernel.
 	Cmdline string
 	// Initrd is the initial RAM disk (a cpio archive, possibly compressed),
 	// or nil.
@@ -40,6 +41,10 @@ type Options struct {
 	// Reserved lists guest-physical ranges outside RAM that the machine
 	// uses (such as KVM's TSS pages), reported as reserved in the memory map.
 	Reserved []Range
+	// ImageName is the image's file name, the first word of a multiboot
+	// kernel's command line (GRUB and QEMU pass "kernel args"); "" is
+	// "kernel".
+	ImageName string
 }
 
 // Range is a named range of guest-physical memory.

@@ -466,7 +466,7 @@ func TestLinuxLoadErrors(t *testing.T) {
 		{"PVH kernel too large", pvhELF(0x100010, 8).bytes(), Options{}, 0x104000, "Linux kernel needs 2 MiB of RAM (its segments end at 0x105000), the guest has 1040 KiB: use --mem 64M or more"},
 		{"PVH command line", pvhELF(0x100010, 8).bytes(), Options{Cmdline: strings.Repeat("z", 3000)}, 0, "kernel command line of 3000 bytes is longer than the 2047 this kernel takes (COMMAND_LINE_SIZE)"},
 		{"PVH truncated", pvhELF(0x100010, 8).bytes()[:0x1000], Options{}, 0, "truncated file: segment 0 wants 0x3000 bytes"},
-		{"ELF with a command line", sample64().bytes(), Options{Cmdline: "x"}, 0, "a kernel command line and an initrd are for Linux kernels (a bzImage, or a vmlinux with a PVH note); this image is ELF64"},
+		{"ELF with a command line", sample64().bytes(), Options{Cmdline: "x"}, 0, "a kernel command line and an initrd are for Linux kernels (a bzImage, or a vmlinux with a PVH note) and multiboot kernels; this image is ELF64"},
 		{"firmware with an initrd", pattern(4096), Options{Initrd: cpio}, 0, "this image is firmware"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -17,11 +17,8 @@ func code32(sel uint16) kvm.Segment {
 
 // setupProtMode writes the GDT and TSS into ram and returns the entry state
 // for a 32-bit image entered at eip: flat segments, paging off, which is
-// the state multiboot and most hand-written 32-bit kernels expect.
-//
-// Multiboot images are loaded this way too, by their program headers; the
-// multiboot information structure (EBX) and magic (EAX) are not provided
-// yet, so such an image sees EAX=0 and must not rely on them.
+// the state multiboot and most hand-written 32-bit kernels expect. The
+// multiboot loader adds its magic and information pointer.
 func setupProtMode(ram []byte, eip uint64, sel selectors) Entry {
 	code, data, tr := code32(sel.code), flatData(sel.data), busyTSS(sel.tss)
 	gdt := writeGDT(ram, code, data, tr, false)

@@ -8,6 +8,11 @@ import "sync/atomic"
 // Unlike QEMU's isa-debug-exit, which exits with (v<<1)|1, the status is
 // the byte the guest wrote, so a guest writing 0 reports success. The guest
 // may write 1, 2 or 4 bytes; only the low byte counts.
+//
+// kvm-unit-tests ends with outl(code, 0xf4): code 0 passed, 1 failed,
+// 38 (77>>1) skipped. Under QEMU its scripts see (code<<1)|1: 1, 3, 77.
+// kvmscope exits with the code itself; `kvmscope kut` maps it back
+// ((code<<1)|1) and reads it as the suite's scripts do.
 type DebugExit struct {
 	// Missed counts accesses at a bad offset or width.
 	Missed atomic.Uint64
