@@ -127,9 +127,14 @@ func TestHLTExtensions(t *testing.T) {
 	if n := kernelCount(t, vmm.Config{Ext: "+hlt-passthrough"}, img, "halt_exits"); n != 0 {
 		t.Errorf("hlt-passthrough on: %d HLT exits, want 0", n)
 	}
-	// A tick that lands while the guest is not halted needs no HLT exit.
-	if n := kernelCount(t, vmm.Config{Ext: "-hlt-passthrough"}, img, "halt_exits"); n < 10 {
-		t.Errorf("hlt-passthrough off: %d HLT exits, want about one per tick (20)", n)
+	// About one HLT exit per tick; fewer when the host starves the
+	// guest (under load, seen: 1), since KVM's PIT then delivers the late
+	// ticks back to back and the guest counts them all without halting
+	// again. What must hold is the contrast with hlt-passthrough: some.
+	if n := kernelCount(t, vmm.Config{Ext: "-hlt-passthrough"}, img, "halt_exits"); n == 0 {
+		t.Errorf("hlt-passthrough off: no HLT exits for 20 ticks")
+	} else {
+		t.Logf("hlt-passthrough off: %d HLT exits for 20 ticks", n)
 	}
 	if n := kernelCount(t, vmm.Config{Ext: "-halt-poll"}, img, "halt_attempted_poll"); n != 0 {
 		t.Errorf("halt-poll off: %d polls attempted, want 0", n)
