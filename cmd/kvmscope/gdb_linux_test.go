@@ -23,12 +23,11 @@ type linuxGuest struct{ bzImage, vmlinux, initrd string }
 func linuxGuestFiles(t *testing.T) linuxGuest {
 	t.Helper()
 	kvmtest.Available(t)
-	c := kvmbox.Cache{Dir: kvmbox.Dir()}
-	kver, err := c.KernelVersion()
+	bz, vmlinux, err := kvmbox.Cache{Dir: kvmbox.Dir()}.GuestKernel()
+	if errors.Is(err, kvmbox.ErrNotSetUp) {
+		t.Skipf("needs the Debian kernel of the sandbox: run `bin/kvmbox setup` (make setup): %v", err)
+	}
 	if err != nil {
-		if errors.Is(err, kvmbox.ErrNotSetUp) {
-			t.Skipf("needs the Debian kernel of the sandbox: run `bin/kvmbox setup` (make setup): %v", err)
-		}
 		t.Fatal(err)
 	}
 	bb, err := linux.FindBusybox()
@@ -43,7 +42,7 @@ func linuxGuestFiles(t *testing.T) linuxGuest {
 	if err != nil {
 		t.Fatal(err)
 	}
-	g := linuxGuest{bzImage: c.Vmlinuz(kver), vmlinux: c.Vmlinux(kver), initrd: filepath.Join(t.TempDir(), "initramfs.cpio.gz")}
+	g := linuxGuest{bzImage: bz, vmlinux: vmlinux, initrd: filepath.Join(t.TempDir(), "initramfs.cpio.gz")}
 	if err := os.WriteFile(g.initrd, cpio, 0o644); err != nil {
 		t.Fatal(err)
 	}

@@ -87,6 +87,22 @@ func (c Cache) Ready() (string, error) {
 	return kver, nil
 }
 
+// GuestKernel names the cached kernel as a guest for kvmscope: its
+// bzImage and the unpacked vmlinux, once both are there (tests boot it).
+func (c Cache) GuestKernel() (bzImage, vmlinux string, err error) {
+	kver, err := c.KernelVersion()
+	if err != nil {
+		return "", "", err
+	}
+	bzImage, vmlinux = c.Vmlinuz(kver), c.Vmlinux(kver)
+	for _, p := range []string{bzImage, vmlinux} {
+		if fi, err := os.Stat(p); err != nil || fi.Size() == 0 {
+			return "", "", notSetUp(p)
+		}
+	}
+	return bzImage, vmlinux, nil
+}
+
 func notSetUp(missing string) error {
 	return fmt.Errorf("%w: run `sudo kvmbox setup` (missing %s)", ErrNotSetUp, missing)
 }

@@ -29,21 +29,14 @@ type kernel struct{ bzImage, vmlinux string }
 
 func kernelFiles(t testing.TB) kernel {
 	t.Helper()
-	c := kvmbox.Cache{Dir: kvmbox.Dir()}
-	kver, err := c.KernelVersion()
+	bz, vmlinux, err := kvmbox.Cache{Dir: kvmbox.Dir()}.GuestKernel()
+	if errors.Is(err, kvmbox.ErrNotSetUp) {
+		t.Skipf("needs the Debian kernel of the sandbox: run `bin/kvmbox setup` (make setup): %v", err)
+	}
 	if err != nil {
-		if errors.Is(err, kvmbox.ErrNotSetUp) {
-			t.Skipf("needs the Debian kernel of the sandbox: run `bin/kvmbox setup` (make setup): %v", err)
-		}
 		t.Fatal(err)
 	}
-	k := kernel{bzImage: c.Vmlinuz(kver), vmlinux: c.Vmlinux(kver)}
-	for _, f := range []string{k.bzImage, k.vmlinux} {
-		if _, err := os.Stat(f); err != nil {
-			t.Skipf("needs the Debian kernel of the sandbox: run `bin/kvmbox setup` (make setup): %v", err)
-		}
-	}
-	return k
+	return kernel{bzImage: bz, vmlinux: vmlinux}
 }
 
 var initramfs = struct {

@@ -177,11 +177,19 @@ type E820Entry struct {
 // are any) carved out, RAM at 4 GiB and up, and the ranges the machine
 // reserves elsewhere. The entries are sorted and do not overlap.
 func memoryMap(lowRAM uint64, opts Options, acpiSize uint64) []E820Entry {
-	m := []E820Entry{
+	low := []E820Entry{
 		{0, gdtAddr, E820RAM},
 		{gdtAddr, lowTablesEnd - gdtAddr, E820Reserved},
 		{lowTablesEnd, biosAreaStart - lowTablesEnd, E820RAM},
 	}
+	return appendMemoryFromBIOSArea(low, lowRAM, opts, acpiSize)
+}
+
+// appendMemoryFromBIOSArea appends the map from the BIOS area up to m,
+// which describes what lies below it: the BIOS area reserved (the ACPI
+// tables in it, when there are any), RAM from the kernel's load address
+// to lowRAM, the machine's reserved ranges, RAM at 4 GiB and up.
+func appendMemoryFromBIOSArea(m []E820Entry, lowRAM uint64, opts Options, acpiSize uint64) []E820Entry {
 	if acpiSize > 0 {
 		end := alignUp(acpiAddr+acpiSize, pageSize)
 		m = append(m,

@@ -214,24 +214,7 @@ func multibootCmdline(opts Options) string {
 // The multiboot structures and the loader's GDT lie in RAM the kernel may
 // reuse once it has read them, as under GRUB.
 func multibootMemoryMap(lowRAM uint64, opts Options, acpiSize uint64) []E820Entry {
-	m := []E820Entry{{0, biosAreaStart, E820RAM}}
-	if acpiSize > 0 {
-		end := alignUp(acpiAddr+acpiSize, pageSize)
-		m = append(m,
-			E820Entry{biosAreaStart, acpiAddr - biosAreaStart, E820Reserved},
-			E820Entry{acpiAddr, end - acpiAddr, E820ACPI},
-			E820Entry{end, kernelLoadAddr - end, E820Reserved})
-	} else {
-		m = append(m, E820Entry{biosAreaStart, kernelLoadAddr - biosAreaStart, E820Reserved})
-	}
-	m = append(m, E820Entry{kernelLoadAddr, lowRAM - kernelLoadAddr, E820RAM})
-	for _, r := range opts.Reserved {
-		m = append(m, E820Entry{r.GPA, r.Size, E820Reserved})
-	}
-	if opts.HighRAM > 0 {
-		m = append(m, E820Entry{fourGiB, opts.HighRAM, E820RAM})
-	}
-	return m
+	return appendMemoryFromBIOSArea([]E820Entry{{0, biosAreaStart, E820RAM}}, lowRAM, opts, acpiSize)
 }
 
 // writeMultibootInfo fills the multiboot area (two pages at guest address
