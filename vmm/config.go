@@ -35,6 +35,12 @@ type Config struct {
 	// line starts with it, as under GRUB and QEMU.
 	ImageName string
 
+	// DropROMWrites makes a write to read-only memory (firmware ROM) do
+	// what hardware does: nothing (it is counted, and reported when the
+	// run ends). By default such a write is a guest fault, as a wild
+	// pointer usually is.
+	DropROMWrites bool
+
 	// StartPaused parks every vCPU before its first instruction.
 	StartPaused bool
 	// Debug, when set, receives debug exits and parks (package debug).

@@ -37,8 +37,9 @@ func handleIO(v *VCPU) (action, *Stop) {
 }
 
 // handleMMIO completes a memory-mapped access on the MMIO bus. Writes to
-// read-only memory (firmware ROM) arrive here too and are dropped, as the
-// hardware drops them, and counted (romWrites).
+// read-only memory (firmware ROM) arrive here too: a guest fault, or with
+// Config.DropROMWrites dropped, as hardware drops them, and counted
+// (romWrites).
 func handleMMIO(v *VCPU) (action, *Stop) {
 	mmio := v.run.MMIO()
 	if mmio.Len > uint32(len(mmio.Data)) {
@@ -56,6 +57,9 @@ func handleMMIO(v *VCPU) (action, *Stop) {
 		dev.Read(off, access)
 	case mmio.IsWrite != 0 && v.m.mem.readOnlyAt(mmio.PhysAddr):
 		v.key = v.m.romKey
+		if !v.m.cfg.DropROMWrites {
+			return stopVCPU, v.fault(kvm.ExitMMIO, fmt.Sprintf("write of %d bytes to read-only memory (ROM) at %#x", mmio.Len, mmio.PhysAddr))
+		}
 		pc, known := v.codeAddr()
 		v.m.romWrites.record(mmio.PhysAddr, pc, known)
 	default:

@@ -22,6 +22,7 @@ type machineFlags struct {
 	ext     string
 	initrd  string // Linux: initial RAM disk file
 	append  string // Linux: kernel command line
+	rom     string // what a write to ROM does: fault or drop
 }
 
 func (f *machineFlags) register(fs *flag.FlagSet) {
@@ -31,6 +32,7 @@ func (f *machineFlags) register(fs *flag.FlagSet) {
 	fs.DurationVar(&f.timeout, "timeout", 0, "stop the guest after this long (e.g. 30s); 0 for no limit")
 	fs.StringVar(&f.initrd, "initrd", "", "Linux kernel: initial RAM disk FILE (a cpio archive, plain or compressed)")
 	fs.StringVar(&f.append, "append", "", "Linux kernel: the command line (default \""+boot.DefaultCmdline+"\")")
+	fs.StringVar(&f.rom, "rom-writes", "fault", "a guest's write to ROM: fault (stop with a report, status 3) or drop (as hardware does; reported at the end)")
 	fs.StringVar(&f.ext, "ext", "default", "host extensions: all, none, default, or a list like -ioeventfd,+hlt-passthrough\n(irqchip, ioeventfd, coalesced-mmio, coalesced-pio, hlt-passthrough, halt-poll)")
 }
 
@@ -41,6 +43,13 @@ func (f *machineFlags) config(console io.Writer) (vmm.Config, error) {
 		return vmm.Config{}, fmt.Errorf("--mem: %w", err)
 	}
 	cfg := vmm.Config{MemSize: size, CPUs: f.cpus, Console: console, Ext: f.ext}
+	switch f.rom {
+	case "fault":
+	case "drop":
+		cfg.DropROMWrites = true
+	default:
+		return vmm.Config{}, fmt.Errorf("--rom-writes %q: want fault or drop", f.rom)
+	}
 	if err := cfg.Validate(); err != nil {
 		return vmm.Config{}, err
 	}

@@ -21,10 +21,11 @@ func TestGuestsGoneWrong(t *testing.T) {
 		{"triple-fault", nil, exitGuestFault, []string{"triple fault", "rip ", "64-bit long mode", "=> 0x"}},
 		{"runaway", nil, exitGuestFault, []string{"KVM internal error (instruction emulation failed)", "rip ", "64-bit long mode"}},
 		{"spin-cli", []string{"--timeout", "2s"}, exitTimeout, []string{"timeout: the guest was still running after 2s"}},
-		{"rom-write", nil, 0, []string{"the guest wrote to read-only memory (ROM) 1 time(s), first at 0xffff004", "by the instruction at 0xffff00", "dropped"}},
+		{"rom-write", nil, exitGuestFault, []string{"write of 1 bytes to read-only memory (ROM) at 0xffff004", "real mode", "=> 0x"}},
+		{"rom-write", []string{"--rom-writes", "drop"}, 0, []string{"the guest wrote to read-only memory (ROM) 1 time(s), first at 0xffff004", "by the instruction at 0xffff00", "dropped"}},
 	}
 	for _, c := range cases {
-		t.Run(c.sample, func(t *testing.T) {
+		t.Run(strings.Join(append([]string{c.sample}, c.args...), " "), func(t *testing.T) {
 			_, stderr, status := kvmscope(t, append(append([]string{"run"}, c.args...), "sample:"+c.sample)...)
 			if status != c.status {
 				t.Errorf("status %d, want %d; stderr:\n%s", status, c.status, stderr)
@@ -45,7 +46,7 @@ func TestGuestsGoneWrong(t *testing.T) {
 // with SIGSEGV, and one that spins with interrupts off stops on Ctrl-C at
 // its loop.
 func TestGDBGuestsGoneWrong(t *testing.T) {
-	for _, sample := range []string{"triple-fault", "runaway"} {
+	for _, sample := range []string{"triple-fault", "runaway", "rom-write"} {
 		t.Run(sample, func(t *testing.T) {
 			p := startStub(t, "--wait", "sample:"+sample)
 			out := p.gdb(t, "continue")

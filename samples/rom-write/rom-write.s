@@ -5,9 +5,11 @@
 # The CPU starts at F000:FFF0 with CS base FFFF0000h: the top copy of the
 # image, which the VMM maps read-only. A near jump keeps that CS base, so
 # the code runs from ROM; real mode checks no segment types, so a CS
-# override writes through CS too, to linear FFFFxxxxh, which is ROM. The
+# override writes through CS too, to linear FFFFxxxxh, which is ROM.
+# kvmscope stops the guest there with a fault report by default; with
+# --rom-writes drop the write is dropped, as hardware drops it, and the
 # sample prints whether the byte kept its value and exits with status 0 if
-# it did (the write was dropped), 1 if it changed (ROM was writable).
+# it did, 1 if it changed (ROM was writable).
 
 	.equ	COM1, 0x3f8		# 8250 UART transmit holding register
 	.equ	COM1_LSR, COM1 + 5	# line status register
