@@ -2,6 +2,8 @@ package main
 
 import (
 	"bufio"
+	"bytes"
+	"debug/elf"
 	"errors"
 	"fmt"
 	"os"
@@ -28,7 +30,6 @@ func cmdSymbols(args []string) int {
 	}
 	var tab *symbols.Table
 	if *symFile != "" {
-		var err error
 		k, err := loadSymbolFile(*symFile)
 		if err != nil {
 			return badInput("%v", err)
@@ -90,7 +91,7 @@ func loadSymbolFile(file string) (*symbols.Kernel, error) {
 		return nil, fmt.Errorf("--symbols: %w", err)
 	}
 	t, err := symbols.Load(data)
-	if err != nil && (kimage.IsBzImage(data) || strings.HasPrefix(string(data[:min(len(data), 4)]), "\x7fELF")) {
+	if err != nil && isKernelImage(data) {
 		if k, kerr := symbols.ForKernel(file, data); kerr == nil {
 			return k, nil
 		}
@@ -107,10 +108,10 @@ func loadSymbolFile(file string) (*symbols.Kernel, error) {
 // bzImage whose symbols cannot be found gets a warning, not a refusal:
 // the guest still runs, without names.
 func kernelSymbols(name string, image []byte) *symbols.Kernel {
-	bz := kimage.IsBzImage(image)
-	if !bz && !strings.HasPrefix(string(image[:min(len(image), 4)]), "\x7fELF") {
+	if !isKernelImage(image) {
 		return nil
 	}
+	bz := kimage.IsBzImage(image)
 	if bz { // unpacking a bzImage takes seconds (most of a minute under emulation): say why we wait
 		fmt.Fprintf(os.Stderr, "kvmscope: looking for the symbols of %s: a System.map beside it, else its kallsyms (--symbols FILE names them)\n", name)
 	}
@@ -125,4 +126,10 @@ func kernelSymbols(name string, image []byte) *symbols.Kernel {
 		fmt.Fprintf(os.Stderr, "kvmscope: %s\n", n)
 	}
 	return k
+}
+
+// isKernelImage says whether data may hold a kernel's symbols: a bzImage
+// or an ELF file.
+func isKernelImage(data []byte) bool {
+	return kimage.IsBzImage(data) || bytes.HasPrefix(data, []byte(elf.ELFMAG))
 }
