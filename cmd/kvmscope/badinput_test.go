@@ -97,6 +97,9 @@ func badInputFiles(t *testing.T) map[string]string {
 			write("vmlinuz", k)
 			write("half.bz", k[:len(k)/2])
 			write("zero.bz", append(append([]byte{}, k[:0x4000]...), make([]byte, len(k)-0x4000)...))
+			flip := append([]byte(nil), k...)
+			flip[len(flip)/2] ^= 0x40
+			write("flip.bz", flip)
 		}
 	}
 	return files

@@ -126,6 +126,9 @@ func parseSetupHeader(image []byte) (setupHeader, error) {
 	if err := checkPayload(image, h); err != nil {
 		return h, err
 	}
+	if err := checkBuildCRC(image, h); err != nil {
+		return h, err
+	}
 	h.initrdMax = uint64(le.Uint32(image[bzInitrdMaxOff:]))
 	h.align = uint64(le.Uint32(image[bzAlignOff:]))
 	if h.align == 0 || h.align&(h.align-1) != 0 || h.align > 1<<30 {

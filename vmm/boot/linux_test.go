@@ -565,5 +565,11 @@ func TestDebianKernel(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), "use --mem 128M or more") {
 			t.Errorf("%s in 64 MiB: %v, want the --mem advice", tc.file, err)
 		}
+		if tc.format == BzImage {
+			image[len(image)/2] ^= 0x40 // in the middle of the compressed kernel
+			if _, err := LoadWith(image, ram, Options{}); err == nil || !strings.Contains(err.Error(), "does not match its contents") {
+				t.Errorf("%s damaged mid-payload: %v, want the CRC mismatch", tc.file, err)
+			}
+		}
 	}
 }
