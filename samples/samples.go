@@ -184,6 +184,10 @@ var catalog = map[string]sample{
 		desc:    "ELF32, flat protected mode: prints a greeting on COM1, then exits with status 32 through a 4-byte outl",
 		outcome: Outcome{Serial: "Hello from 32-bit protected mode\n", ExitStatus: 32},
 	},
+	"recurse": {
+		desc:    "ELF32, flat protected mode: sum(10) by a function that calls itself from one call site (sum_call, returning to sum_return), for step-over; exits with status 55",
+		outcome: Outcome{Serial: "", ExitStatus: 55},
+	},
 	"kut-mini": {
 		desc:    "multiboot ELF32 in kvm-unit-tests' manner: checks EAX, reads fw_cfg, pc-testdev 0xe0 and the PM timer, echoes the initrd's first line; first argument pass/fail/skip/hang/N (vCPUs) picks the end; exits with outl of 0, 1 or 38 (77>>1)",
 		outcome: Outcome{Serial: KUTMiniSerial, ExitStatus: 0},

@@ -16,7 +16,7 @@ import (
 
 var wantNames = []string{
 	"bench-compute", "bench-cpuid", "bench-doorbell", "bench-hlt", "bench-mmio", "bench-pio", "bench-piowindow", "bench-window",
-	"demo", "elf32-hello", "fw-realmode", "hello", "kut-mini", "modes", "pio-loop", "rom-write", "runaway", "spin-cli", "triple-fault",
+	"demo", "elf32-hello", "fw-realmode", "hello", "kut-mini", "modes", "pio-loop", "recurse", "rom-write", "runaway", "spin-cli", "triple-fault",
 }
 
 var (
@@ -95,6 +95,7 @@ func TestELFImages(t *testing.T) {
 		{"pio-loop", elf.ELFCLASS64, elf.EM_X86_64, []string{"_start", "iterations", "run", "stack_top"}},
 		{"triple-fault", elf.ELFCLASS64, elf.EM_X86_64, []string{"_start", "puts", "fault", "empty_idt", "stack_top"}},
 		{"elf32-hello", elf.ELFCLASS32, elf.EM_386, []string{"_start", "puts", "message", "stack_top"}},
+		{"recurse", elf.ELFCLASS32, elf.EM_386, []string{"_start", "sum", "sum_call", "sum_return"}},
 		{"kut-mini", elf.ELFCLASS32, elf.EM_386, []string{"_start", "mb_header", "entry", "puts", "stack_top"}},
 	}
 	for _, tt := range tests {

@@ -198,7 +198,16 @@ type generation struct {
 	ran atomic.Int64
 	// tempBP is the step-over breakpoint to remove at the next stop.
 	tempMu sync.Mutex
-	tempBP *uint64
+	tempBP *stepOver
+}
+
+// stepOver is a step over a call in progress: the breakpoint at the
+// return address, and the vCPU and stack pointer of the caller's frame.
+// A recursive call reaches the return address first in a deeper frame,
+// with a lower stack pointer; only the caller's own return ends the step.
+type stepOver struct {
+	addr, sp uint64
+	vcpu     int
 }
 
 func (d *Driver) startGen(run bool) (*generation, error) {
@@ -274,6 +283,9 @@ func (d *Driver) startGen(run bool) (*generation, error) {
 func (g *generation) hub() {
 	firstDone := false
 	for ev := range g.s.Stops() {
+		if g.deeperFrame(ev) && g.s.Resume([]debug.Resume{{VCPU: -1, Action: debug.ActionContinue}}) == nil {
+			continue
+		}
 		g.stops.Add(1)
 		e := ev
 		g.lastStop.Store(&e)
@@ -316,9 +328,26 @@ func (g *generation) removeTemp() {
 	g.tempMu.Lock()
 	defer g.tempMu.Unlock()
 	if g.tempBP != nil {
-		g.s.ClearBreakpoint(debug.BreakSoftware, *g.tempBP)
+		g.s.ClearBreakpoint(debug.BreakSoftware, g.tempBP.addr)
 		g.tempBP = nil
 	}
+}
+
+// deeperFrame reports whether ev is the step-over breakpoint reached by
+// another frame than the caller's (a deeper recursive call returning, or
+// another vCPU), a stop to resume from rather than report.
+func (g *generation) deeperFrame(ev debug.StopEvent) bool {
+	g.tempMu.Lock()
+	t := g.tempBP
+	g.tempMu.Unlock()
+	if t == nil || ev.Kind != debug.StopBreakpoint || ev.Addr != t.addr {
+		return false
+	}
+	if ev.VCPU != t.vcpu {
+		return true
+	}
+	r, err := g.s.Registers(ev.VCPU)
+	return err == nil && r.Regs.RSP < t.sp
 }
 
 // shutdown ends the machine, its gdb server and releases it.
@@ -470,7 +499,7 @@ func (d *Driver) StepOver(vcpu int) error {
 			return friendly(err)
 		}
 		g.tempMu.Lock()
-		g.tempBP = &next
+		g.tempBP = &stepOver{addr: next, sp: r.Regs.RSP, vcpu: vcpu}
 		g.tempMu.Unlock()
 	}
 	return friendly(g.s.Resume([]debug.Resume{{VCPU: -1, Action: debug.ActionContinue}}))
