@@ -1,6 +1,7 @@
 package gdbstub
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -143,10 +144,14 @@ type input struct {
 
 // conn is the wire side of an attached gdb.
 type conn struct {
-	c       net.Conn
-	wmu     sync.Mutex
-	noAck   atomic.Bool
-	last    []byte // the last packet sent, for a '-' retransmit
+	c     net.Conn
+	wmu   sync.Mutex
+	noAck atomic.Bool
+	// acksOwed counts packets received and not yet acknowledged: the
+	// '+' goes out with the reply, in one write, or alone once the
+	// packet is handled without one. Each separate write wakes gdb.
+	acksOwed int
+	last     []byte // the last packet sent, for a '-' retransmit
 	trace   func(format string, args ...any)
 	in      chan input
 	done    chan struct{}
@@ -169,8 +174,25 @@ func (c *conn) send(data []byte) error {
 	pkt := AppendPacket(nil, data)
 	c.wmu.Lock()
 	c.last = pkt
+	out := pkt
+	if c.acksOwed > 0 {
+		out = append(bytes.Repeat([]byte("+"), c.acksOwed), pkt...)
+		c.acksOwed = 0
+	}
 	c.wmu.Unlock()
-	return c.write(pkt)
+	return c.write(out)
+}
+
+// flushAcks acknowledges the packets handled without a reply.
+func (c *conn) flushAcks() error {
+	c.wmu.Lock()
+	n := c.acksOwed
+	c.acksOwed = 0
+	c.wmu.Unlock()
+	if n == 0 {
+		return nil
+	}
+	return c.write(bytes.Repeat([]byte("+"), n))
 }
 
 func (c *conn) resend() error {
@@ -224,7 +246,9 @@ func (c *conn) read(max int) {
 				c.trace("<- %q", f.Data)
 			}
 			if !c.noAck.Load() {
-				c.write([]byte("+"))
+				c.wmu.Lock()
+				c.acksOwed++
+				c.wmu.Unlock()
 				if string(f.Data) == "QStartNoAckMode" {
 					c.noAck.Store(true)
 				}
@@ -429,9 +453,13 @@ func (srv *server) serve(ctx context.Context, ln net.Listener) (End, error) {
 				if r.data != nil {
 					cn.send(r.data)
 				}
+				cn.flushAcks()
 				return End{Reason: EndKilled}, nil
 			case actWait:
 				sess.waiting = true
+				if err := cn.flushAcks(); err != nil {
+					endSession("is gone: " + err.Error())
+				}
 				continue
 			}
 			if err := cn.send(r.data); err != nil {

@@ -220,6 +220,7 @@ func (m *Machine) Run(ctx context.Context) Stop {
 	if m.userIRQ != nil {
 		go m.userIRQ.timer(m.stopCh)
 	}
+	defer reserveProcs(m.cfg.CPUs)()
 	m.startVCPUs() // a failure is recorded as the stop
 	select {
 	case <-m.stopCh:
