@@ -54,7 +54,7 @@ pkg=linux-image-$kver
 echo "debian-initrd: downloading $pkg"
 # apt's _apt sandbox user cannot write the private temporary folder.
 (cd "$work" && apt-get -q -o APT::Sandbox::User=root download "$pkg" >/dev/null) ||
-    fail "apt-get download $pkg failed (apt-get update first?)"
+    fail "apt-get download $pkg failed: run apt-get update; if Debian no longer carries $pkg, \`bin/kvmbox setup\` moves the sandbox to the current kernel"
 debs=("$work/${pkg}_"*.deb)
 [ ${#debs[@]} = 1 ] && [ -f "${debs[0]}" ] || fail "apt-get download $pkg: expected one .deb in $work"
 dpkg-deb -x "${debs[0]}" "$work/root"
