@@ -7,7 +7,7 @@ HAVE_KVM := $(shell [ -c /dev/kvm ] && [ -w /dev/kvm ] && echo yes)
 # Inside kvmbox when this machine has no /dev/kvm.
 IN_KVM  := $(if $(HAVE_KVM),,$(KVMBOX) -t 600 -w $(CURDIR) --)
 
-.PHONY: all build setup run test test-host test-kvm bench fuzz samples linux-sample vet fmt-check clean
+.PHONY: all build setup run test test-host test-kvm bench fuzz samples linux-sample debian-initramfs vet fmt-check clean
 
 all: build
 
@@ -20,15 +20,16 @@ build:
 setup: build
 	$(GO) mod download
 	$(if $(HAVE_KVM),@echo "/dev/kvm is here: no sandbox needed",$(KVMBOX) setup)
-	@missing=$$(for t in $(TEST_CLIENTS); do command -v $$t >/dev/null || echo $$t; done); \
+	@missing=$$(for t in $(TEST_CLIENTS); do command -v $${t%%:*} >/dev/null || echo $${t#*:}; done); \
 	if [ -n "$$missing" ]; then \
 		echo "installing the tests' real clients:" $$missing; \
 		apt-get update -q >/dev/null && apt-get install -y -q --no-install-recommends $$missing >/dev/null; \
 	fi
 
-# The clients the tests drive for real: gdb and LLDB on the stub, tmux as
-# the TUI's terminal.
-TEST_CLIENTS := gdb lldb tmux
+# The programs the tests drive for real, as COMMAND:PACKAGE: gdb and LLDB
+# on the stub, tmux as the TUI's terminal, and Debian's mkinitramfs for
+# the initramfs of debian-initramfs.
+TEST_CLIENTS := gdb:gdb lldb:lldb tmux:tmux mkinitramfs:initramfs-tools
 
 # run: the TUI on the demo guest; inside kvmbox (which carries the
 # terminal's type and size and passes the keys) when there is no /dev/kvm.
@@ -49,7 +50,7 @@ test-host:
 	$(GO) test -race ./...
 
 # KVM tests: built here, run inside kvmbox when there is no /dev/kvm.
-test-kvm:
+test-kvm: debian-initramfs
 	scripts/kvm-tests
 
 bench: setup
@@ -67,6 +68,13 @@ samples:
 # `kvmscope run sample:linux`.
 linux-sample:
 	$(GO) run ./samples/linux/mkinitramfs -o samples/linux/build
+
+# An initramfs made by Debian's own initramfs-tools for the kernel of
+# `kvmbox setup`, into samples/linux/build/debian (not committed), for
+# TestGDBLinuxDebianInitramfs: a guest whose init nobody here wrote. Needs
+# root; does nothing when it is up to date.
+debian-initramfs:
+	samples/linux/debian-initrd/build.sh
 
 clean:
 	rm -rf bin
