@@ -46,7 +46,7 @@ type VCPU struct {
 	pending    bool
 	pendingKey exitstats.Key
 	pendingRun time.Duration
-	pendingEnd time.Time
+	pendingEnd int64 // monotonic ns
 	entered    bool // has entered the guest once
 }
 
@@ -148,10 +148,10 @@ func (v *VCPU) loop() *Stop {
 		return nil
 	}
 	acct := !v.m.noAccounting
-	var t0, t1 time.Time
+	var t0, t1 int64 // monotonic ns
 	for !v.m.stopping() {
 		if v.pauseReq.Load() {
-			v.flushRecord(now())
+			v.flushRecord(monotonic())
 			if !v.park() {
 				return nil
 			}
@@ -169,15 +169,15 @@ func (v *VCPU) loop() *Stop {
 		if acct {
 			// One clock read ends the previous exit's handling and starts
 			// this round trip: two reads per exit, not three.
-			t0 = now()
+			t0 = monotonic()
 			if v.pending {
-				v.stats.Record(v.pendingKey, v.pendingRun, t0.Sub(v.pendingEnd))
+				v.stats.Record(v.pendingKey, v.pendingRun, time.Duration(t0-v.pendingEnd))
 				v.pending = false
 			}
 		}
 		err := v.kv.Enter()
 		if acct {
-			t1 = now()
+			t1 = monotonic()
 		}
 		if err != nil {
 			if errors.Is(err, unix.EINTR) || errors.Is(err, unix.EAGAIN) {
@@ -194,15 +194,15 @@ func (v *VCPU) loop() *Stop {
 		v.key = v.m.exitKeys[reason%kvm.NumExitReasons]
 		action, stop := v.dispatch(reason)
 		if acct {
-			v.pendingKey, v.pendingRun, v.pending = v.key, t1.Sub(t0), true
+			v.pendingKey, v.pendingRun, v.pending = v.key, time.Duration(t1-t0), true
 			v.pendingEnd = t1
 		}
 		switch action {
 		case stopVCPU:
-			v.flushRecord(now())
+			v.flushRecord(monotonic())
 			return stop
 		case parkVCPU:
-			v.flushRecord(now())
+			v.flushRecord(monotonic())
 			if !v.park() {
 				return nil
 			}
@@ -212,15 +212,15 @@ func (v *VCPU) loop() *Stop {
 			v.lastValid = true
 		}
 	}
-	v.flushRecord(now())
+	v.flushRecord(monotonic())
 	return nil
 }
 
 // flushRecord accounts the exit whose handling ends at end, before the
 // vCPU stops or parks (otherwise the next entry does it).
-func (v *VCPU) flushRecord(end time.Time) {
+func (v *VCPU) flushRecord(end int64) {
 	if v.pending {
-		v.stats.Record(v.pendingKey, v.pendingRun, end.Sub(v.pendingEnd))
+		v.stats.Record(v.pendingKey, v.pendingRun, time.Duration(end-v.pendingEnd))
 		v.pending = false
 	}
 }

@@ -56,7 +56,7 @@ func bucketHigh(i int) uint64 {
 }
 
 // Record adds one value. Safe for one writer alongside readers.
-func (h *Histogram) Record(ns uint64) { h.buckets[bucketOf(ns)].Add(1) }
+func (h *Histogram) Record(ns uint64) { add(&h.buckets[bucketOf(ns)], 1) }
 
 // HistSnapshot is a copy of a histogram's counts.
 type HistSnapshot [NumBuckets]uint64
