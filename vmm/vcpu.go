@@ -47,7 +47,7 @@ type VCPU struct {
 	pendingKey exitstats.Key
 	pendingRun time.Duration
 	pendingEnd int64 // monotonic ns
-	entered    bool // has entered the guest once
+	entered    bool  // has entered the guest once
 }
 
 // startVCPUs creates every vCPU on its own locked OS thread and lets them
