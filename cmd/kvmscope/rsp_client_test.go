@@ -14,6 +14,8 @@ import (
 type rawRSP struct {
 	conn net.Conn
 	r    *bufio.Reader
+	// noAck: QStartNoAckMode is in force; replies are not acknowledged.
+	noAck bool
 }
 
 func dialRawRSP(addr string) (*rawRSP, error) {
@@ -60,8 +62,10 @@ func (c *rawRSP) recv() (string, error) {
 		if _, err := c.r.Discard(2); err != nil {
 			return "", err
 		}
-		if _, err := c.conn.Write([]byte{'+'}); err != nil {
-			return "", err
+		if !c.noAck {
+			if _, err := c.conn.Write([]byte{'+'}); err != nil {
+				return "", err
+			}
 		}
 		return strings.TrimSuffix(reply, "#"), nil
 	}
