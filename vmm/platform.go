@@ -49,6 +49,9 @@ func (m *Machine) wireDevices() error {
 		{portPIOWindow, 8, "pio window", m.pioWindow},
 		{portFwCfg, 2, "fw_cfg", devices.NewFwCfg(m.cfg.MemSize, m.cfg.CPUs)},
 		{boot.PMTimerPort, 4, "acpi pm timer", pmTimer},
+		{boot.SleepControlPort, 2, "acpi sleep control", devices.NewSleepControl(boot.SleepTypeS5, func() {
+			m.requestStop(Stop{Kind: StopPowerOff, VCPU: -1, Detail: "ACPI S5 (soft-off) through the sleep control register"})
+		})},
 		{devices.PCTestIOPort, 4, "testdev io", testdev.IOPort()},
 		{devices.PCTestFlushPort, 4, "testdev flush", testdev.FlushPort()},
 		{devices.PCTestBytePort, 4, "testdev io byte", testdev.IOPort()},

@@ -208,3 +208,21 @@ func TestLinuxPanicResets(t *testing.T) {
 		t.Errorf("console lacks the panic\n%s", out)
 	}
 }
+
+// `poweroff -f` powers off through ACPI: the kernel finds \_S5 in the DSDT
+// and the hardware-reduced FADT's sleep control register, writes S5's
+// type with SLP_EN there, and the run ends as a power-off.
+func TestLinuxPowerOff(t *testing.T) {
+	kvmtest.Available(t)
+	k := kernelFiles(t)
+	stop, out := bootLinux(t, k.bzImage, vmm.Config{
+		Initrd:  sampleInitrd(t, true),
+		Cmdline: linux.CmdlineWith("poweroff -f"),
+	}, 4*time.Minute)
+	if stop.Kind != vmm.StopPowerOff || !strings.Contains(stop.Detail, "S5") {
+		t.Errorf("stop %v, want the power-off through ACPI S5\nconsole:\n%s", &stop, out)
+	}
+	if !strings.Contains(out, "reboot: Power down") {
+		t.Errorf("console lacks the kernel's power-down\n%s", out)
+	}
+}

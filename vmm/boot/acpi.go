@@ -50,6 +50,14 @@ const (
 	// clear), as QEMU's is.
 	PMTimerPort = 0x608
 	pmTimerLen  = 4
+
+	// SleepControlPort is a hardware-reduced machine's sleep control
+	// register (a byte), and the status register the byte after it, where
+	// PIIX4 has PM1a_CNT: Linux powers off by writing S5's type there.
+	// The VMM puts its devices.SleepControl there.
+	SleepControlPort = 0x604
+	// SleepTypeS5 is the SLP_TYP of soft-off that \_S5 gives.
+	SleepTypeS5 = 5
 )
 
 // acpiTables builds the ACPI tables for acpiAddr when the machine has
@@ -186,6 +194,15 @@ func buildFADT(dsdtAt uint64, pmTimer bool) []byte {
 		le.PutUint64(x[4:], PMTimerPort)
 	}
 	le.PutUint32(f(112), flags)
+	if !pmTimer {
+		// SLEEP_CONTROL_REG and SLEEP_STATUS_REG: system I/O, 8 bits,
+		// byte access.
+		for i, port := range []uint64{SleepControlPort, SleepControlPort + 1} {
+			g := f(244 + 12*i)
+			g[0], g[1], g[2], g[3] = 1, 8, 0, 1
+			le.PutUint64(g[4:], port)
+		}
+	}
 	// RESET_REG, a Generic Address Structure: system I/O space, 8 bits
 	// wide, byte access, at the port.
 	reset := f(116)

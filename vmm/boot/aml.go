@@ -10,7 +10,8 @@ import "encoding/binary"
 // rtc_cmos find it here.
 
 // dsdtBody is the AML of the DSDT: in \_SB, COM1 (ports 0x3f8-0x3ff,
-// IRQ 4) and the CMOS RTC (ports 0x70-0x71, IRQ 8).
+// IRQ 4) and the CMOS RTC (ports 0x70-0x71, IRQ 8); and \_S5, the sleep
+// type of soft-off, without which Linux does not power off through ACPI.
 func dsdtBody() []byte {
 	com1 := amlDevice("COM1",
 		amlName("_HID", amlDWord(eisaID("PNP", 0x0501))),
@@ -21,8 +22,17 @@ func dsdtBody() []byte {
 		amlName("_HID", amlDWord(eisaID("PNP", 0x0b00))),
 		amlName("_CRS", amlBuffer(resources(ioPorts(0x70, 2), irqMask(8)))),
 	)
-	return amlScope(`\_SB_`, com1, rtc)
+	s5 := amlName("_S5_", amlPackage(amlByte(SleepTypeS5), amlByte(SleepTypeS5), amlByte(0), amlByte(0)))
+	return append(amlScope(`\_SB_`, com1, rtc), s5...)
 }
+
+// amlPackage is Package() { elements }.
+func amlPackage(elements ...[]byte) []byte {
+	return amlPkg([]byte{0x12}, append([][]byte{{byte(len(elements))}}, elements...)...)
+}
+
+// amlByte is a ByteConst.
+func amlByte(v byte) []byte { return []byte{0x0a, v} }
 
 // eisaID compresses a PNP ID ("PNP0501") as the EisaId() macro does: three
 // letters of five bits each, then four hex digits, stored big-endian.
