@@ -3,6 +3,7 @@ package devices
 import (
 	"encoding/binary"
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 	"sync"
@@ -78,7 +79,7 @@ func (f *FwCfg) AddFile(name string, data []byte) error {
 	switch {
 	case name == "" || len(name) >= fwCfgFileName:
 		return fmt.Errorf("fw_cfg file %q: name must be 1 to %d bytes", name, fwCfgFileName-1)
-	case len(data) > 1<<31:
+	case uint64(len(data)) > math.MaxUint32:
 		return fmt.Errorf("fw_cfg file %q: %d bytes is too big", name, len(data))
 	}
 	f.mu.Lock()
