@@ -28,7 +28,11 @@ type seabiosStops struct {
 	// instructions after it.
 	steps [3]uint64
 	// realBreak is the lgdt in transition32, the last real-mode code
-	// before POST switches to 32-bit protected mode.
+	// before POST switches to 32-bit protected mode. Not real-mode code
+	// that SeaBIOS reaches only after its 32-bit POST, such as int 19h's
+	// entry at F000:E6F2: on QEMU TCG the debug session arms such a
+	// breakpoint in a debug register once the vCPU leaves real mode, and
+	// the emulator crashes when it hits with CS.base != 0.
 	realBreak uint64
 	// bootFail are the pushes of the "No bootable device." messages'
 	// addresses for boot_fail's printf: reached when there is nothing
