@@ -7,6 +7,7 @@ import (
 	"os"
 	"regexp"
 	"strconv"
+	"strings"
 	"testing"
 
 	"golang.org/x/arch/x86/x86asm"
@@ -235,6 +236,30 @@ func TestGDBSeaBIOS(t *testing.T) {
 		t.Errorf("kvmscope's stderr lacks %q:\n%s", want, p.stderrText())
 	}
 	t.Logf("gdb (shown with -v or on failure):\n%s", out)
+}
+
+// TestRunSeaBIOS runs SeaBIOS without gdb: POST, no bootable device, and
+// its reset through the reset control register end the run with the
+// guest-reset status, long before the time limit.
+func TestRunSeaBIOS(t *testing.T) {
+	kvmtest.Available(t)
+	if _, err := os.Stat(seabiosImage); err != nil {
+		kvmtest.SkipHostLimit(t, "no "+seabiosImage+" (Debian's seabios, which qemu-system-x86 depends on) on this host")
+	}
+	_, stderr, status := kvmscope(t, "run", "--timeout", "90s", "--stats", seabiosImage)
+	if status != exitGuestReset {
+		t.Fatalf("status %d, want the guest-reset status %d; stderr:\n%s", status, exitGuestReset, stderr)
+	}
+	for _, want := range []string{
+		"guest reset: the guest wrote the reset control register (0xcf9)",
+		"IO 0x510 fw_cfg",        // SeaBIOS found fw_cfg and read etc/boot-fail-wait
+		"IO 0xcf9 reset control", // its reset
+		"IO 0x70 cmos",           // the RAM size
+	} {
+		if !strings.Contains(stderr, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, stderr)
+		}
+	}
 }
 
 // TestFindSeabiosStops checks the reading of the stops on the image
