@@ -1,6 +1,7 @@
 package vmm
 
 import (
+	"encoding/binary"
 	"time"
 
 	"github.com/kvmscope/kvmscope/vmm/boot"
@@ -17,7 +18,16 @@ const (
 	portKbdCmd    = 0x64
 	portCMOS      = 0x70
 	portFwCfg     = 0x510 // selector, then data at 0x511
+	portResetCtl  = 0xcf9
 )
+
+// bootFailWait is fw_cfg's etc/boot-fail-wait, QEMU's `-boot
+// reboot-timeout`: how many milliseconds SeaBIOS waits after "No bootable
+// device" before it resets the machine. kvmscope gives a firmware image no
+// disk, so nothing will ever boot; 0 makes the reset, which ends the run
+// with the guest-reset status, follow at once instead of after SeaBIOS's
+// own default of 60 s (without the file) or never (QEMU's default, -1).
+const bootFailWait = 0
 
 // wireDevices builds the port-I/O and MMIO buses. The in-kernel PIC, PIT
 // and IOAPIC own their ports inside KVM and never reach these buses.
@@ -30,9 +40,16 @@ func (m *Machine) wireDevices() error {
 	kbd := devices.NewI8042(func() {
 		m.requestStop(Stop{Kind: StopReset, VCPU: -1, Detail: "the guest pulsed the i8042 reset line"})
 	})
+	rcr := devices.NewResetControl(func() {
+		m.requestStop(Stop{Kind: StopReset, VCPU: -1, Detail: "the guest wrote the reset control register (0xcf9)"})
+	})
 	start := time.Now()
 	pmTimer := devices.NewPMTimer(func() time.Duration { return time.Since(start) })
 	testdev := devices.NewPCTestDev(m.flushPage, m.setISAIRQ)
+	fwcfg := devices.NewFwCfg(m.cfg.MemSize, m.cfg.CPUs)
+	if err := fwcfg.AddFile("etc/boot-fail-wait", binary.LittleEndian.AppendUint32(nil, bootFailWait)); err != nil {
+		return err
+	}
 	for _, d := range []struct {
 		base, size uint64
 		name       string
@@ -40,6 +57,7 @@ func (m *Machine) wireDevices() error {
 	}{
 		{portKbdData, 1, "i8042 data", kbd.DataPort()},
 		{portKbdCmd, 1, "i8042 command", kbd.CommandPort()},
+		{portResetCtl, 1, "reset control", rcr},
 		{portCMOS, 2, "cmos", devices.NewCMOS(nil, low, m.cfg.MemSize-low)},
 		{portPOST, 1, "post", devices.NewSink()},
 		{portDebugExit, 1, "debug-exit", devices.NewDebugExit(m.guestExit)},
@@ -47,7 +65,7 @@ func (m *Machine) wireDevices() error {
 		{portDoorbell, 4, "doorbell", m.doorbell},
 		{portWindowFlush, 1, "window flush", m.window.FlushPort()},
 		{portPIOWindow, 8, "pio window", m.pioWindow},
-		{portFwCfg, 2, "fw_cfg", devices.NewFwCfg(m.cfg.MemSize, m.cfg.CPUs)},
+		{portFwCfg, 2, "fw_cfg", fwcfg},
 		{boot.PMTimerPort, 4, "acpi pm timer", pmTimer},
 		{boot.SleepControlPort, 2, "acpi sleep control", devices.NewSleepControl(boot.SleepTypeS5, func() {
 			m.requestStop(Stop{Kind: StopPowerOff, VCPU: -1, Detail: "ACPI S5 (soft-off) through the sleep control register"})

@@ -11,7 +11,7 @@ type StopKind int
 
 const (
 	StopGuestExit StopKind = iota + 1 // the guest wrote its status to the debug-exit port
-	StopReset                         // the guest asked for a reset (i8042, KVM system event)
+	StopReset                         // the guest asked for a reset (i8042, port 0xcf9, KVM system event)
 	StopPowerOff                      // the guest powered off (KVM system event)
 	StopFault                         // triple fault, failed entry, KVM internal error, unhandled exit
 	StopTimeout                       // the run's time limit passed

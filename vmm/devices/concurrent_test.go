@@ -14,6 +14,10 @@ func TestConcurrentExits(t *testing.T) {
 	sink := NewSink()
 	serial := NewSerial(io.Discard)
 	serial.IRQ = func(bool) {}
+	fwcfg := NewFwCfg(1<<30, 4)
+	if err := fwcfg.AddFile("etc/boot-fail-wait", make([]byte, 4)); err != nil {
+		t.Fatal(err)
+	}
 	devs := []struct {
 		base, size uint64
 		name       string
@@ -25,13 +29,15 @@ func TestConcurrentExits(t *testing.T) {
 		{0x70, 2, "cmos", NewCMOS(nil, 1<<30, 0)},
 		{0x80, 1, "post", sink},
 		{0xf4, 1, "debug-exit", NewDebugExit(func(uint8) {})},
+		{0x510, 2, "fw_cfg", fwcfg},
+		{0xcf9, 1, "reset control", NewResetControl(func() {})},
 	}
 	for _, d := range devs {
 		mustRegister(t, b, d.base, d.size, d.name, d.d)
 	}
 	b.Freeze()
 
-	ports := []uint64{0x3f8, 0x3f9, 0x3fa, 0x3fd, 0x60, 0x64, 0x70, 0x71, 0x80, 0xf4, 0x500}
+	ports := []uint64{0x3f8, 0x3f9, 0x3fa, 0x3fd, 0x60, 0x64, 0x70, 0x71, 0x80, 0xf4, 0x500, 0x510, 0x511, 0xcf9}
 	const vcpus, rounds = 4, 300
 	var wg sync.WaitGroup
 	wg.Add(vcpus + 1)
