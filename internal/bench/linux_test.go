@@ -31,8 +31,8 @@ func TestLinuxConsole(t *testing.T) {
 	want := []consoleEvent{
 		{name: "boot", n: 1, r: reading{user: 1}},
 		{name: "console", n: 32768, r: reading{user: 2}},
-		{name: "idle", n: 1, r: reading{user: 3}},  // read at the line's end
-		{name: "end", n: 0, r: reading{user: 5}}, // 4 was the bad marker's start
+		{name: "idle", n: 1, r: reading{user: 3}}, // read at the line's end
+		{name: "end", n: 0, r: reading{user: 5}},  // 4 was the bad marker's start
 	}
 	for _, w := range want {
 		select {
