@@ -65,7 +65,7 @@ func Workloads() []Workload {
 		{"hlt", "bench-hlt", "timer tick while idle in HLT", 100, hlt, ""},
 		{"cpuid", "bench-cpuid", "cpuid", 2000, []Config{defaultConfig}, ""},
 		{"linux-boot", LinuxGroup, "boot from power-on to init's banner", 1, linuxConfigs, linuxBoot},
-		{"linux-console", LinuxGroup, "byte written to the console (32 KiB in all)", 32 << 10, linuxConfigs, "console"},
+		{"linux-console", LinuxGroup, "byte written to the console", 32 << 10, linuxConfigs, "console"},
 		{"linux-idle", LinuxGroup, "second asleep", 1, linuxConfigs, "idle"},
 		{"linux-fork", LinuxGroup, "fork+exec of /bin/true", 100, linuxConfigs, "fork"},
 	}

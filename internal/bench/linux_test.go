@@ -108,3 +108,25 @@ func TestSlowdowns(t *testing.T) {
 		}
 	}
 }
+
+// TestTableLegend: the table says what an operation of each of its
+// workloads is, and what the Linux rows' configurations are.
+func TestTableLegend(t *testing.T) {
+	rs := []Result{
+		{Workload: "pio", Config: "default", N: 2000, UserExitsPerOp: 1},
+		{Workload: "linux-console", Config: "none", N: 32768, UserExitsPerOp: 1.2},
+	}
+	var out strings.Builder
+	if err := WriteResults(&out, "table", rs, nil); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"out to an unclaimed port", "byte written to the console", "none (no irqchip"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("the table lacks %q:\n%s", want, out.String())
+		}
+	}
+	if strings.Contains(out.String(), "second asleep") {
+		t.Errorf("the legend names a workload the table lacks:\n%s", out.String())
+	}
+	t.Logf("\n%s", out.String())
+}
