@@ -21,8 +21,8 @@ Workloads: compute, pio, mmio, doorbell, window, piowindow, hlt, cpuid (the
 firmware samples, each under the extensions that act on it), and the Linux
 sample's linux-boot, linux-console, linux-idle, linux-fork ("linux" for all
 four; one boot per extension set: default, all, none). Without names: every
-firmware workload, and the Linux ones when the Linux sample is built ("make
-linux-sample"; some 1-2 minutes more inside kvmbox).`
+firmware workload, and the Linux ones when the Linux sample is built
+("make linux-sample"; some 1-2 minutes more inside kvmbox).`
 
 func cmdBench(args []string) int {
 	fs := newFlagSet("bench", benchSynopsis)
