@@ -200,7 +200,7 @@ func Run(ctx context.Context, workloads []Workload, scale float64, progress io.W
 		}
 		out = append(out, rows...)
 	}
-	fmt.Fprintf(progress, "\r%60s\r", "")
+	fmt.Fprintf(progress, "\r%80s\r", "")
 	setSlowdowns(out)
 	return out, nil
 }
