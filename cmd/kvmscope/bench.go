@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"os/signal"
 	"slices"
@@ -12,8 +13,19 @@ import (
 	"github.com/kvmscope/kvmscope/internal/bench"
 )
 
+// benchSynopsis is `bench -h`'s: which workloads there are, and which a
+// bare `kvmscope bench` runs.
+const benchSynopsis = `[flags] [WORKLOAD...]
+
+Workloads: compute, pio, mmio, doorbell, window, piowindow, hlt, cpuid (the
+firmware samples, each under the extensions that act on it), and the Linux
+sample's linux-boot, linux-console, linux-idle, linux-fork ("linux" for all
+four; one boot per extension set: default, all, none). Without names: every
+firmware workload, and the Linux ones when the Linux sample is built
+("make linux-sample"; some 1-2 minutes more inside kvmbox).`
+
 func cmdBench(args []string) int {
-	fs := newFlagSet("bench", "[flags] [WORKLOAD...]")
+	fs := newFlagSet("bench", benchSynopsis)
 	format := fs.String("format", "table", "output format: table, csv or json")
 	scale := fs.Float64("scale", 1, "multiply every workload's operation count")
 	compare := fs.Bool("compare-qemu", false, "also time the shared workloads under qemu-system-x86_64 -accel kvm")
@@ -27,17 +39,12 @@ func cmdBench(args []string) int {
 	if *scale <= 0 || *scale > 1000 {
 		return badInput("--scale %v: want more than 0 and at most 1000", *scale)
 	}
-	workloads := bench.Workloads()
-	if len(pos) > 0 {
-		var chosen []bench.Workload
-		for _, name := range pos {
-			i := slices.IndexFunc(workloads, func(w bench.Workload) bool { return w.Name == name })
-			if i < 0 {
-				return badInput("no workload %q (have %s)", name, workloadNames(workloads))
-			}
-			chosen = append(chosen, workloads[i])
-		}
-		workloads = chosen
+	workloads, note, err := bench.Select(pos)
+	if err != nil {
+		return badInput("%v", err)
+	}
+	if note != "" {
+		fmt.Fprintf(os.Stderr, "kvmscope: bench: %s\n", note)
 	}
 	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer cancel()
@@ -60,12 +67,4 @@ func cmdBench(args []string) int {
 		return failure("bench: write results: %v", err)
 	}
 	return 0
-}
-
-func workloadNames(ws []bench.Workload) string {
-	var names []string
-	for _, w := range ws {
-		names = append(names, w.Name)
-	}
-	return strings.Join(names, ", ")
 }

@@ -1,8 +1,10 @@
 // Package bench measures what each VM exit costs under each host
-// extension, on the bench-* sample workloads, and prints the table King,
+// extension, on the bench-* sample workloads and on the Linux sample (boot
+// to init, console output, idle, fork+exec), and prints the table King,
 // Dunlap and Chen printed for their host extensions: per workload and
 // configuration, exits to user space and exits handled in the kernel per
-// operation, time per operation, slowdown against a loop with no exits,
+// operation, time per operation, slowdown (against a loop with no exits,
+// or for Linux against the same workload under the default extensions),
 // and the on/off ratio of each extension.
 package bench
 
@@ -10,9 +12,11 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"strings"
 	"time"
 
 	"github.com/kvmscope/kvmscope/samples"
+	"github.com/kvmscope/kvmscope/samples/linux"
 	"github.com/kvmscope/kvmscope/vmm"
 )
 
@@ -37,26 +41,88 @@ func onOff(ext string) []Config {
 // Workload is one sample guest and what one of its operations is.
 type Workload struct {
 	Name    string
-	Sample  string
+	Sample  string // the firmware sample, or "linux"
 	Op      string
 	N       uint64
 	Configs []Config
+	// Linux is the Linux sample's workload ("boot", or a step of
+	// /bin/kvmscope-bench: "console", "idle", "fork"); "" for firmware.
+	// The chosen Linux workloads share one boot per config.
+	Linux string
 }
 
-// Workloads lists the workloads, each with the extensions that act on it.
+// Workloads lists the workloads, each with the extensions that act on it:
+// the firmware ones, then the Linux ones.
 func Workloads() []Workload {
 	hlt := append(append(onOff("irqchip"), onOff("hlt-passthrough")...), onOff("halt-poll")...)
 	return []Workload{
-		{"compute", "bench-compute", "loop iteration (no exit: the baseline)", 2_000_000, []Config{defaultConfig}},
-		{"pio", "bench-pio", "out to an unclaimed port", 2000, []Config{defaultConfig}},
-		{"mmio", "bench-mmio", "store to unclaimed MMIO", 2000, []Config{defaultConfig}},
-		{"doorbell", "bench-doorbell", "doorbell port write", 2000, onOff("ioeventfd")},
-		{"window", "bench-window", "store into a device's MMIO data window", 2000, onOff("coalesced-mmio")},
-		{"piowindow", "bench-piowindow", "out into a device's port data window", 2000, onOff("coalesced-pio")},
-		{"hlt", "bench-hlt", "timer tick while idle in HLT", 100, hlt},
-		{"cpuid", "bench-cpuid", "cpuid", 2000, []Config{defaultConfig}},
+		{"compute", "bench-compute", "loop iteration (no exit: the baseline)", 2_000_000, []Config{defaultConfig}, ""},
+		{"pio", "bench-pio", "out to an unclaimed port", 2000, []Config{defaultConfig}, ""},
+		{"mmio", "bench-mmio", "store to unclaimed MMIO", 2000, []Config{defaultConfig}, ""},
+		{"doorbell", "bench-doorbell", "doorbell port write", 2000, onOff("ioeventfd"), ""},
+		{"window", "bench-window", "store into a device's MMIO data window", 2000, onOff("coalesced-mmio"), ""},
+		{"piowindow", "bench-piowindow", "out into a device's port data window", 2000, onOff("coalesced-pio"), ""},
+		{"hlt", "bench-hlt", "timer tick while idle in HLT", 100, hlt, ""},
+		{"cpuid", "bench-cpuid", "cpuid", 2000, []Config{defaultConfig}, ""},
+		{"linux-boot", LinuxGroup, "boot from power-on to init's banner", 1, linuxConfigs, linuxBoot},
+		{"linux-console", LinuxGroup, "byte written to the console", 32 << 10, linuxConfigs, "console"},
+		{"linux-idle", LinuxGroup, "second asleep", 1, linuxConfigs, "idle"},
+		{"linux-fork", LinuxGroup, "fork+exec of /bin/true", 100, linuxConfigs, "fork"},
 	}
 }
+
+// Select returns the workloads that names choose: each a workload's name,
+// or "linux" for all the Linux ones. No names choose every firmware
+// workload, and the Linux ones too when the Linux sample is built; note
+// then says why there are none, for the user.
+func Select(names []string) (ws []Workload, note string, err error) {
+	all := Workloads()
+	if len(names) == 0 {
+		_, findErr := linux.Find()
+		for _, w := range all {
+			if w.Linux == "" || findErr == nil {
+				ws = append(ws, w)
+			}
+		}
+		if findErr != nil {
+			note = fmt.Sprintf("no Linux rows: %v", findErr)
+		}
+		return ws, note, nil
+	}
+	for _, name := range names {
+		var chosen []Workload
+		for _, w := range all {
+			if w.Name == name || (name == LinuxGroup && w.Linux != "") {
+				chosen = append(chosen, w)
+			}
+		}
+		if len(chosen) == 0 {
+			var have []string
+			for _, w := range all {
+				have = append(have, w.Name)
+			}
+			return nil, "", fmt.Errorf("no workload %q (have %s, or %s for all linux-*)", name, strings.Join(have, ", "), LinuxGroup)
+		}
+		for _, w := range chosen {
+			if !containsWorkload(ws, w.Name) {
+				ws = append(ws, w)
+			}
+		}
+	}
+	return ws, "", nil
+}
+
+func containsWorkload(ws []Workload, name string) bool {
+	for _, w := range ws {
+		if w.Name == name {
+			return true
+		}
+	}
+	return false
+}
+
+// scaled is a workload's operation count at --scale, at least one.
+func scaled(n uint64, scale float64) uint64 { return max(uint64(float64(n)*scale), 1) }
 
 // Result is one workload under one config.
 type Result struct {
@@ -79,13 +145,34 @@ type run struct {
 	user, total uint64        // exits to user space; all exits (KVM's count)
 }
 
-// Run measures every workload under each of its configs. Each is run with
-// N operations and with none, and the difference divided by N, so that
-// building the VM and booting the firmware cancel out.
+// Run measures every workload under each of its configs. Each firmware
+// workload is run with N operations and with none, and the difference
+// divided by N, so that building the VM and booting the firmware cancel
+// out. The Linux workloads share one boot per config, each measured
+// between its markers (runLinux). A Linux workload with no Linux sample
+// built fails before anything runs, with the way to build it.
 func Run(ctx context.Context, workloads []Workload, scale float64, progress io.Writer) ([]Result, error) {
-	var out []Result
+	var firmware, lx []Workload
 	for _, w := range workloads {
-		n := max(uint64(float64(w.N)*scale), 1)
+		if w.Linux != "" {
+			lx = append(lx, w)
+		} else {
+			firmware = append(firmware, w)
+		}
+	}
+	var sample linux.Sample
+	if len(lx) > 0 {
+		var err error
+		if sample, err = linux.Find(); err != nil {
+			return nil, err
+		}
+		if err := sample.CheckBenchScript(); err != nil {
+			return nil, err
+		}
+	}
+	var out []Result
+	for _, w := range firmware {
+		n := scaled(w.N, scale)
 		for _, c := range w.Configs {
 			fmt.Fprintf(progress, "\rbench: %-9s %-22s N=%-8d ", w.Name, c.Name, n)
 			full, err := measure(ctx, w.Sample, n, c.Ext)
@@ -106,19 +193,40 @@ func Run(ctx context.Context, workloads []Workload, scale float64, progress io.W
 			})
 		}
 	}
-	fmt.Fprintf(progress, "\r%60s\r", "")
-	var base time.Duration
+	if len(lx) > 0 {
+		rows, err := runLinux(ctx, sample, lx, scale, progress)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, rows...)
+	}
+	fmt.Fprintf(progress, "\r%80s\r", "")
+	setSlowdowns(out)
+	return out, nil
+}
+
+// setSlowdowns divides each time per operation by its baseline's: the
+// compute loop's for a firmware row, the same workload's under
+// linuxBaseline for a Linux row.
+func setSlowdowns(out []Result) {
+	base := map[string]time.Duration{}
 	for _, r := range out {
 		if r.Workload == "compute" {
-			base = r.TimePerOp
+			base[""] = r.TimePerOp
+		}
+		if strings.HasPrefix(r.Workload, LinuxGroup+"-") && r.Config == linuxBaseline {
+			base[r.Workload] = r.TimePerOp
 		}
 	}
-	for i := range out {
-		if base > 0 {
-			out[i].Slowdown = float64(out[i].TimePerOp) / float64(base)
+	for i, r := range out {
+		key := ""
+		if strings.HasPrefix(r.Workload, LinuxGroup+"-") {
+			key = r.Workload
+		}
+		if b := base[key]; b > 0 {
+			out[i].Slowdown = float64(r.TimePerOp) / float64(b)
 		}
 	}
-	return out, nil
 }
 
 // measure runs one image to its end and returns its time and exit counts.
@@ -146,17 +254,27 @@ func measure(ctx context.Context, sample string, n uint64, ext string) (run, err
 		return run{}, fmt.Errorf("guest did not finish: %v", &stop)
 	}
 	r := run{wall: wall}
+	if r.user, r.total, err = exitCounts(m); err != nil {
+		return run{}, err
+	}
+	return r, nil
+}
+
+// exitCounts returns a machine's exits so far: those that came to
+// kvmscope (not coalesced ring entries, which are no exits, nor the
+// kicks that interrupt KVM_RUN), and all of them, KVM's own count (the
+// user count where the host has no stats fd).
+func exitCounts(m *vmm.Machine) (user, total uint64, err error) {
 	for _, row := range m.ExitStats() {
 		if row.Kind != "ring" && row.Kind != "signal" {
-			r.user += row.Count
+			user += row.Count
 		}
 	}
 	ks, err := m.KernelStats()
 	if err != nil {
-		return run{}, err
+		return 0, 0, err
 	}
-	r.total = max(ks["exits"], r.user)
-	return r, nil
+	return user, max(ks["exits"], user), nil
 }
 
 // Ratio is one extension's effect on one workload.

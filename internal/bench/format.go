@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
+	"strings"
 	"text/tabwriter"
 
 	"github.com/kvmscope/kvmscope/vmm/exitstats"
@@ -37,9 +39,9 @@ func WriteResults(w io.Writer, format string, results []Result, qemu []QEMUResul
 
 func writeTable(w io.Writer, results []Result, ratios []Ratio, qemu []QEMUResult) {
 	tw := tabwriter.NewWriter(w, 2, 8, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "workload\tconfiguration\tuser exits/op\tkernel exits/op\ttime/op\tslowdown\t")
+	fmt.Fprintln(tw, "workload\tconfiguration\tops\tuser exits/op\tkernel exits/op\ttime/op\tslowdown\t")
 	for _, r := range results {
-		fmt.Fprintf(tw, "%s\t%s\t%.2f\t%.2f\t%s\t%.1fx\t\n", r.Workload, r.Config, r.UserExitsPerOp, r.KernelExitsPerOp,
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%.2f\t%.2f\t%s\t%.1fx\t\n", r.Workload, r.Config, r.N, r.UserExitsPerOp, r.KernelExitsPerOp,
 			exitstats.FormatDuration(r.TimePerOp), r.Slowdown)
 	}
 	tw.Flush()
@@ -63,7 +65,33 @@ func writeTable(w io.Writer, results []Result, ratios []Ratio, qemu []QEMUResult
 		}
 		tw.Flush()
 	}
+	writeLegend(w, results)
 	fmt.Fprintln(w, "\nTimes are wall-clock on this host; inside the nested sandbox they are an emulated CPU's: compare the ratios.")
+}
+
+// writeLegend says what one operation of each workload in the table is,
+// and what a Linux row's configuration and slowdown mean.
+func writeLegend(w io.Writer, results []Result) {
+	var seen []string
+	linuxRows := false
+	for _, r := range results {
+		if !slices.Contains(seen, r.Workload) {
+			seen = append(seen, r.Workload)
+		}
+		linuxRows = linuxRows || strings.HasPrefix(r.Workload, LinuxGroup+"-")
+	}
+	fmt.Fprintln(w, "\nOne operation:")
+	tw := tabwriter.NewWriter(w, 2, 8, 2, ' ', 0)
+	for _, wl := range Workloads() {
+		if slices.Contains(seen, wl.Name) {
+			fmt.Fprintf(tw, "  %s\t%s\n", wl.Name, wl.Op)
+		}
+	}
+	tw.Flush()
+	if linuxRows {
+		fmt.Fprintln(w, "linux-*: the Linux sample, 1 vCPU, one boot per configuration: --ext default, all (adds hlt-passthrough),")
+		fmt.Fprintln(w, "none (no irqchip: kvmscope's own PIC and PIT); slowdown against the same workload under default.")
+	}
 }
 
 func writeCSV(w io.Writer, results []Result, ratios []Ratio, qemu []QEMUResult) error {

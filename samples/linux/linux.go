@@ -27,7 +27,7 @@ import (
 var initScript []byte
 
 // benchScript is /bin/kvmscope-bench, the workloads whose exits the
-// Linux benchmark counts (BenchmarkLinuxWorkloads).
+// Linux rows of `kvmscope bench` count (internal/bench).
 //
 //go:embed kvmscope-bench
 var benchScript []byte
