@@ -305,7 +305,8 @@ func (t *Tracer) Snapshot() Snapshot {
 	return Snapshot{Rows: t.p.rows(t.names), Events: t.events, Lost: t.lost, BadPages: t.badPages, Unpaired: t.p.unpaired}
 }
 
-// Err is the first error reading the buffers met, if any.
+// Err is the first error met reading the buffers or removing the
+// instance, if any.
 func (t *Tracer) Err() error {
 	t.mu.Lock()
 	defer t.mu.Unlock()
@@ -331,7 +332,11 @@ func (t *Tracer) Close() error {
 	t.drainLocked()
 	t.pairLocked(^uint64(0))
 	t.p.finish()
-	return t.release()
+	err := t.release()
+	if err != nil && t.readErr == nil {
+		t.readErr = err
+	}
+	return err
 }
 
 // release closes the buffers and removes the instance, which tracefs

@@ -1,0 +1,142 @@
+package vmm_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/kvmscope/kvmscope/internal/kvmtest"
+	"github.com/kvmscope/kvmscope/samples"
+	"github.com/kvmscope/kvmscope/vmm"
+	"github.com/kvmscope/kvmscope/vmm/exitstats"
+	"github.com/kvmscope/kvmscope/vmm/ktrace"
+)
+
+// traceRun runs an image with KVM's exit events traced and returns the
+// stop, kvmscope's own exit table and the per-hardware-reason table.
+func traceRun(t *testing.T, image []byte) (vmm.Stop, []exitstats.Row, ktrace.Snapshot) {
+	t.Helper()
+	kvmtest.Available(t)
+	m, err := vmm.New(vmm.Config{MemSize: vmm.DefaultMemSize, CPUs: 1, TraceExits: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	if _, err := m.Load(image); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	stop := m.Run(ctx)
+	snap, err := m.ExitReasons()
+	if errors.Is(err, ktrace.ErrUnavailable) {
+		// Inside kvmbox (and under `make test`) we are root with tracefs
+		// mounted: no table there is a failure, not a host limit.
+		if os.Getenv("KVMSCOPE_IN_KVMBOX") == "1" || kvmtest.Required() {
+			t.Fatalf("no exit trace where one is promised: %v", err)
+		}
+		kvmtest.SkipHostLimit(t, fmt.Sprintf("no KVM exit trace: %v", err))
+	}
+	if err != nil {
+		t.Fatalf("ExitReasons: %v", err)
+	}
+	if stop.Kind != vmm.StopGuestExit || stop.Status != 0 {
+		t.Fatalf("stop %v", &stop)
+	}
+	if snap.Lost != 0 || snap.BadPages != 0 {
+		t.Errorf("%d events lost, %d pages unreadable", snap.Lost, snap.BadPages)
+	}
+	// The instance is gone with the run.
+	for _, root := range []string{"/sys/kernel/tracing", "/sys/kernel/debug/tracing"} {
+		inst := filepath.Join(root, "instances", fmt.Sprintf("kvmscope-%d", os.Getpid()))
+		if _, err := os.Stat(inst); err == nil {
+			t.Errorf("tracefs instance %s left behind", inst)
+		}
+	}
+	return stop, m.ExitStats(), snap
+}
+
+// reasonRow finds a hardware reason by its SVM or VMX name.
+func reasonRow(s ktrace.Snapshot, names ...string) exitstats.ReasonRow {
+	for _, r := range s.Rows {
+		for _, n := range names {
+			if r.Reason == n {
+				return r
+			}
+		}
+	}
+	return exitstats.ReasonRow{}
+}
+
+// TestExitReasonsCPUIDInKernel runs N cpuid instructions, which KVM
+// always answers itself: the trace must show at least N cpuid exits in
+// the kernel, timed, and none of them in user space.
+func TestExitReasonsCPUIDInKernel(t *testing.T) {
+	const n = 3000
+	img, err := samples.Image("bench-cpuid")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if img, err = samples.PatchIterations(img, n); err != nil {
+		t.Fatal(err)
+	}
+	_, _, snap := traceRun(t, img)
+	r := reasonRow(snap, "cpuid", "CPUID")
+	if r.Kernel < n || r.User != 0 {
+		t.Fatalf("cpuid: %d in kernel, %d to user space; want >= %d and 0 (rows %+v)", r.Kernel, r.User, n, snap.Rows)
+	}
+	if r.KernelTime.Count() != r.Kernel || r.MeanKernel() <= 0 {
+		t.Errorf("cpuid: %d of %d timed, mean %v", r.KernelTime.Count(), r.Kernel, r.MeanKernel())
+	}
+	if io := reasonRow(snap, "io", "IO_INSTRUCTION"); io.User < 1 {
+		t.Errorf("io: %d to user space, want the exit-status write at least", io.User)
+	}
+}
+
+// TestExitReasonsPIOToUser runs M writes to an unclaimed port, each an
+// exit to kvmscope: the trace's io exits to user space must be at least
+// M and match kvmscope's own count of port-I/O exits.
+func TestExitReasonsPIOToUser(t *testing.T) {
+	const m = 2000
+	img, err := samples.PIOLoopImage(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, rows, snap := traceRun(t, img)
+	var own uint64
+	for _, r := range rows {
+		if r.Kind == "io" {
+			own += r.Count
+		}
+	}
+	io := reasonRow(snap, "io", "IO_INSTRUCTION")
+	if io.User < m || io.User != own {
+		t.Fatalf("io: %d to user space in the trace, kvmscope counted %d port-I/O exits; want both >= %d and equal (rows %+v)", io.User, own, m, snap.Rows)
+	}
+	if io.UserTime.Count() < m || io.MeanUser() <= 0 {
+		t.Errorf("io: %d round trips timed, mean %v", io.UserTime.Count(), io.MeanUser())
+	}
+}
+
+// TestExitReasonsOff: without TraceExits there is no table, and the
+// error says why.
+func TestExitReasonsOff(t *testing.T) {
+	kvmtest.Available(t)
+	img, _ := samples.PIOLoopImage(10)
+	m, err := vmm.New(vmm.Config{MemSize: vmm.DefaultMemSize, CPUs: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	if _, err := m.Load(img); err != nil {
+		t.Fatal(err)
+	}
+	m.Run(context.Background())
+	if _, err := m.ExitReasons(); !errors.Is(err, vmm.ErrTraceOff) {
+		t.Fatalf("ExitReasons without TraceExits: %v, want ErrTraceOff", err)
+	}
+}
