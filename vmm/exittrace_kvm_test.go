@@ -140,3 +140,51 @@ func TestExitReasonsOff(t *testing.T) {
 		t.Fatalf("ExitReasons without TraceExits: %v, want ErrTraceOff", err)
 	}
 }
+
+// BenchmarkExitTraceOverhead runs a workload with KVM's exit events
+// traced and not, alternating, and reports how much slower tracing makes
+// each exit from the guest's own run times: bench-cpuid (exits KVM
+// handles in the kernel, where three trace events weigh most) and
+// pio-loop (exits to user space).
+func BenchmarkExitTraceOverhead(b *testing.B) {
+	kvmtest.Available(b)
+	n := uint64(max(b.N, 5000))
+	cpuid, _ := samples.Image("bench-cpuid")
+	cpuid, _ = samples.PatchIterations(cpuid, n)
+	pio, _ := samples.PIOLoopImage(n)
+	for _, w := range []struct {
+		name  string
+		image []byte
+	}{{"cpuid", cpuid}, {"pio", pio}} {
+		b.Run(w.name, func(b *testing.B) {
+			run := func(on bool) time.Duration {
+				m, err := vmm.New(vmm.Config{MemSize: vmm.DefaultMemSize, CPUs: 1, TraceExits: on})
+				if err != nil {
+					b.Fatal(err)
+				}
+				defer m.Close()
+				if _, err := m.Load(w.image); err != nil {
+					b.Fatal(err)
+				}
+				if stop := m.Run(context.Background()); stop.Kind != vmm.StopGuestExit {
+					b.Fatalf("stop %v", &stop)
+				}
+				if _, err := m.ExitReasons(); on && err != nil {
+					b.Fatalf("ExitReasons: %v", err)
+				}
+				return m.GuestTime()
+			}
+			var with, without time.Duration
+			for i := range 6 { // alternate, to spread the host's noise over both
+				if i%2 == 0 {
+					with += run(true)
+				} else {
+					without += run(false)
+				}
+			}
+			b.ReportMetric(float64(with)/3/float64(n), "ns/exit-traced")
+			b.ReportMetric(float64(without)/3/float64(n), "ns/exit-bare")
+			b.ReportMetric(100*(float64(with)/float64(without)-1), "%overhead")
+		})
+	}
+}

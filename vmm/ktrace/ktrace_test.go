@@ -422,3 +422,11 @@ func FuzzParseFormat(f *testing.F) {
 		}
 	})
 }
+
+func TestPerCPUBufferKB(t *testing.T) {
+	for _, c := range []struct{ ncpu, want int }{{0, 4096}, {2, 4096}, {64, 4096}, {128, 2048}, {1024, 1408}} {
+		if got := perCPUBufferKB(c.ncpu); got != c.want {
+			t.Errorf("perCPUBufferKB(%d) = %d, want %d", c.ncpu, got, c.want)
+		}
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -37,9 +38,16 @@ const (
 	margin = 50 * time.Millisecond
 	// bufferKB is the per-CPU buffer of the instance: about 40000 exits'
 	// worth of events (kvm_exit, kvm_entry and maybe kvm_userspace_exit,
-	// ~100 bytes together), so a reader that falls behind by a poll or
-	// two loses nothing.
-	bufferKB = 4096
+	// ~100 bytes together), so that the reader, which runs at the lowest
+	// priority, may fall behind on a busy host without losing events.
+	// Hosts with many CPUs get less per CPU (totalBufferKB in all), but
+	// never less than tracefs's own default.
+	bufferKB      = 4096
+	totalBufferKB = 256 << 10
+	minBufferKB   = 1408
+	// readerNice is the reader thread's nice value: it takes CPU time
+	// the vCPUs leave, rather than from them.
+	readerNice = 19
 	// instancePrefix names our instances: instances/kvmscope-PID.
 	instancePrefix = "kvmscope-"
 )
@@ -189,7 +197,7 @@ func (t *Tracer) setup(tids []int) error {
 	if err := t.write("trace_clock", "mono"); err != nil {
 		return err
 	}
-	if err := t.write("buffer_size_kb", strconv.Itoa(bufferKB)); err != nil {
+	if err := t.write("buffer_size_kb", strconv.Itoa(perCPUBufferKB(runtime.NumCPU()))); err != nil {
 		return err
 	}
 	pids := make([]string, len(tids))
@@ -225,9 +233,18 @@ func (t *Tracer) write(file, value string) error {
 	return nil
 }
 
-// poll drains the buffers and pairs what is old enough, until Close.
+// perCPUBufferKB sizes each CPU's buffer for a host of ncpu CPUs.
+func perCPUBufferKB(ncpu int) int {
+	return max(minBufferKB, min(bufferKB, totalBufferKB/max(ncpu, 1)))
+}
+
+// poll drains the buffers and pairs what is old enough, until Close. It
+// runs on a thread of its own at the lowest priority (the thread ends
+// with the goroutine, so the priority goes with it).
 func (t *Tracer) poll() {
 	defer close(t.done)
+	runtime.LockOSThread()
+	unix.Setpriority(unix.PRIO_PROCESS, unix.Gettid(), readerNice) // best effort
 	tick := time.NewTicker(pollEvery)
 	defer tick.Stop()
 	for {
