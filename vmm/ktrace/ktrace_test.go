@@ -430,3 +430,24 @@ func TestPerCPUBufferKB(t *testing.T) {
 		}
 	}
 }
+
+// TestStartUnavailable: where tracefs is missing, or has no kvm events,
+// Start says so with an error wrapping ErrUnavailable.
+func TestStartUnavailable(t *testing.T) {
+	saved := mountPoints
+	defer func() { mountPoints = saved }()
+	dir := t.TempDir()
+	mountPoints = []string{filepath.Join(dir, "none")}
+	_, err := Start([]int{1})
+	if !errors.Is(err, ErrUnavailable) || !strings.Contains(err.Error(), "not") {
+		t.Fatalf("no tracefs: %v", err)
+	}
+	if err := os.MkdirAll(filepath.Join(dir, "instances"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	mountPoints = []string{dir}
+	_, err = Start([]int{1})
+	if !errors.Is(err, ErrUnavailable) || !strings.Contains(err.Error(), "no kvm:kvm_exit event") {
+		t.Fatalf("tracefs without kvm events: %v", err)
+	}
+}
