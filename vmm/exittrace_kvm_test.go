@@ -50,14 +50,18 @@ func traceRun(t *testing.T, image []byte) (vmm.Stop, []exitstats.Row, ktrace.Sna
 	if snap.Lost != 0 || snap.BadPages != 0 {
 		t.Errorf("%d events lost, %d pages unreadable", snap.Lost, snap.BadPages)
 	}
-	// The instance is gone with the run.
+	return stop, m.ExitStats(), snap
+}
+
+// checkNoInstances fails when this process left a tracefs instance.
+func checkNoInstances(t *testing.T) {
+	t.Helper()
 	for _, root := range []string{"/sys/kernel/tracing", "/sys/kernel/debug/tracing"} {
-		inst := filepath.Join(root, "instances", fmt.Sprintf("kvmscope-%d", os.Getpid()))
-		if _, err := os.Stat(inst); err == nil {
-			t.Errorf("tracefs instance %s left behind", inst)
+		left, _ := filepath.Glob(filepath.Join(root, "instances", fmt.Sprintf("kvmscope-%d*", os.Getpid())))
+		if len(left) > 0 {
+			t.Errorf("tracefs instances left behind: %v", left)
 		}
 	}
-	return stop, m.ExitStats(), snap
 }
 
 // reasonRow finds a hardware reason by its SVM or VMX name.
@@ -76,7 +80,12 @@ func reasonRow(s ktrace.Snapshot, names ...string) exitstats.ReasonRow {
 // always answers itself: the trace must show at least N cpuid exits in
 // the kernel, timed, and none of them in user space.
 func TestExitReasonsCPUIDInKernel(t *testing.T) {
-	const n = 3000
+	checkCPUID(t, 3000)
+	checkNoInstances(t)
+}
+
+func checkCPUID(t *testing.T, n uint64) {
+	t.Helper()
 	img, err := samples.Image("bench-cpuid")
 	if err != nil {
 		t.Fatal(err)
@@ -92,8 +101,8 @@ func TestExitReasonsCPUIDInKernel(t *testing.T) {
 	if r.KernelTime.Count() != r.Kernel || r.MeanKernel() <= 0 {
 		t.Errorf("cpuid: %d of %d timed, mean %v", r.KernelTime.Count(), r.Kernel, r.MeanKernel())
 	}
-	if io := reasonRow(snap, "io", "IO_INSTRUCTION"); io.User < 1 {
-		t.Errorf("io: %d to user space, want the exit-status write at least", io.User)
+	if io := reasonRow(snap, "io", "IO_INSTRUCTION"); io.User != 1 || io.Kernel != 0 {
+		t.Errorf("io: %d to user space, %d in kernel; want the exit-status write only", io.User, io.Kernel)
 	}
 }
 
@@ -101,7 +110,12 @@ func TestExitReasonsCPUIDInKernel(t *testing.T) {
 // exit to kvmscope: the trace's io exits to user space must be at least
 // M and match kvmscope's own count of port-I/O exits.
 func TestExitReasonsPIOToUser(t *testing.T) {
-	const m = 2000
+	checkPIO(t, 2000)
+	checkNoInstances(t)
+}
+
+func checkPIO(t *testing.T, m uint64) {
+	t.Helper()
 	img, err := samples.PIOLoopImage(m)
 	if err != nil {
 		t.Fatal(err)
@@ -120,6 +134,27 @@ func TestExitReasonsPIOToUser(t *testing.T) {
 	if io.UserTime.Count() < m || io.MeanUser() <= 0 {
 		t.Errorf("io: %d round trips timed, mean %v", io.UserTime.Count(), io.MeanUser())
 	}
+	if c := reasonRow(snap, "cpuid", "CPUID"); c.Kernel+c.User != 0 {
+		t.Errorf("cpuid exits in the pio-loop guest's table: %+v", c)
+	}
+}
+
+// TestExitReasonsTwoMachines runs both guests at once, each machine
+// with its own instance: each table must hold its own vCPU's exits only
+// (the cpuid guest's io row is its one exit-status write; the pio guest
+// makes no cpuid exits).
+func TestExitReasonsTwoMachines(t *testing.T) {
+	t.Run("together", func(t *testing.T) {
+		t.Run("cpuid", func(t *testing.T) {
+			t.Parallel()
+			checkCPUID(t, 3000)
+		})
+		t.Run("pio", func(t *testing.T) {
+			t.Parallel()
+			checkPIO(t, 2000)
+		})
+	})
+	checkNoInstances(t)
 }
 
 // TestExitReasonsOff: without TraceExits there is no table, and the

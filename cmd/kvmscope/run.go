@@ -170,7 +170,7 @@ func writeExitReasons(w io.Writer, m *vmm.Machine) {
 			returns += r.Count
 		}
 	}
-	notes := []string{fmt.Sprintf("source: tracefs kvm:kvm_exit, kvm_entry, kvm_userspace_exit (%d events of the vCPU threads); kvmscope's own table counted %d returns from KVM_RUN", snap.Events, returns)}
+	notes := []string{fmt.Sprintf("source: tracefs kvm:kvm_exit, kvm_entry, kvm_userspace_exit (%d events of the vCPU threads); kvmscope counted %d returns from KVM_RUN, some without a VM exit (a kick before entry)", snap.Events, returns)}
 	if snap.Lost > 0 || snap.BadPages > 0 {
 		notes = append(notes, fmt.Sprintf("warning: %d events lost, %d pages unreadable: the counts are lower bounds", snap.Lost, snap.BadPages))
 	}

@@ -451,3 +451,17 @@ func TestStartUnavailable(t *testing.T) {
 		t.Fatalf("tracefs without kvm events: %v", err)
 	}
 }
+
+func TestInstanceNames(t *testing.T) {
+	if n := instanceName(42, 1); n != "kvmscope-42" {
+		t.Errorf("first instance %q", n)
+	}
+	if n := instanceName(42, 3); n != "kvmscope-42-3" {
+		t.Errorf("third instance %q", n)
+	}
+	for name, want := range map[string]int{"kvmscope-42": 42, "kvmscope-42-3": 42, "kvmscope-x": 0, "other-42": 0, "kvmscope--1": 0} {
+		if pid, ok := instancePID(name); pid != want || ok != (want != 0) {
+			t.Errorf("instancePID(%q) = %d, %v", name, pid, ok)
+		}
+	}
+}

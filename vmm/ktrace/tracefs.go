@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -48,7 +49,7 @@ const (
 	// readerNice is the reader thread's nice value: it takes CPU time
 	// the vCPUs leave, rather than from them.
 	readerNice = 19
-	// instancePrefix names our instances: instances/kvmscope-PID.
+	// instancePrefix names our instances: instances/kvmscope-PID[-SEQ].
 	instancePrefix = "kvmscope-"
 )
 
@@ -108,7 +109,7 @@ func Start(tids []int) (*Tracer, error) {
 		return nil, err
 	}
 	removeStaleInstances(filepath.Join(root, "instances"))
-	inst := filepath.Join(root, "instances", instancePrefix+strconv.Itoa(os.Getpid()))
+	inst := filepath.Join(root, "instances", instanceName(os.Getpid(), instanceSeq.Add(1)))
 	if err := os.Mkdir(inst, 0o755); err != nil {
 		if errors.Is(err, os.ErrPermission) {
 			return nil, fmt.Errorf("%w: creating a tracefs instance needs root: %v", ErrUnavailable, err)
@@ -175,13 +176,38 @@ func checkPageLayout(path string) error {
 	return nil
 }
 
+// instanceSeq numbers the tracers of this process: machines that trace
+// at the same time (tests, say) each need an instance.
+var instanceSeq atomic.Int64
+
+// instanceName is kvmscope-PID for a process's first tracer and
+// kvmscope-PID-SEQ for the next ones.
+func instanceName(pid int, seq int64) string {
+	name := instancePrefix + strconv.Itoa(pid)
+	if seq > 1 {
+		name += "-" + strconv.FormatInt(seq, 10)
+	}
+	return name
+}
+
+// instancePID is the process that made an instance of ours.
+func instancePID(name string) (int, bool) {
+	rest, ok := strings.CutPrefix(name, instancePrefix)
+	if !ok {
+		return 0, false
+	}
+	rest, _, _ = strings.Cut(rest, "-")
+	pid, err := strconv.Atoi(rest)
+	return pid, err == nil && pid > 0
+}
+
 // removeStaleInstances removes instances left by kvmscope processes that
 // died without closing theirs (an instance outlives its process).
 func removeStaleInstances(dir string) {
 	entries, _ := os.ReadDir(dir)
 	for _, e := range entries {
-		pid, err := strconv.Atoi(strings.TrimPrefix(e.Name(), instancePrefix))
-		if !strings.HasPrefix(e.Name(), instancePrefix) || err != nil || pid == os.Getpid() {
+		pid, ok := instancePID(e.Name())
+		if !ok || pid == os.Getpid() {
 			continue
 		}
 		if unix.Kill(pid, 0) == unix.ESRCH {
