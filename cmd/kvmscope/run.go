@@ -161,7 +161,7 @@ func writeExitReasons(w io.Writer, m *vmm.Machine) {
 		fmt.Fprintln(w, "kvmscope: exits per hardware reason: off (--ktrace=false)")
 		return
 	case err != nil && snap.Events == 0:
-		fmt.Fprintf(w, "kvmscope: exits per hardware reason: unavailable: %v\n", err)
+		fmt.Fprintf(w, "kvmscope: no table of exits per hardware reason: %v\n", err)
 		return
 	}
 	var returns uint64 // KVM_RUN returns, as kvmscope's own table counts them

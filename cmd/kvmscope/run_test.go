@@ -32,7 +32,7 @@ func TestRunHelloWithStats(t *testing.T) {
 		}
 	case inKVMBox():
 		t.Errorf("no hardware-reason table inside kvmbox:\n%s", stderr)
-	case !strings.Contains(stderr, "exits per hardware reason: unavailable: "):
+	case !strings.Contains(stderr, "no table of exits per hardware reason: tracefs unavailable: "):
 		t.Errorf("neither a hardware-reason table nor why not:\n%s", stderr)
 	}
 	_, stderr, _ = kvmscope(t, "run", "--stats", "--ktrace=false", "sample:hello")
