@@ -45,7 +45,8 @@ type Config struct {
 	// while the guest runs, for the per-hardware-reason table
 	// (ExitReasons). It needs root and a mounted tracefs; without them
 	// the machine runs and ExitReasons says why there is no table. It
-	// costs the kernel three trace events per exit and a reader goroutine.
+	// costs the kernel two or three trace events per exit and a reader
+	// thread (at the lowest priority).
 	TraceExits bool
 
 	// StartPaused parks every vCPU before its first instruction.

@@ -465,3 +465,9 @@ func TestInstanceNames(t *testing.T) {
 		}
 	}
 }
+
+func TestStartNoThreads(t *testing.T) {
+	if _, err := Start(nil); err == nil || !strings.Contains(err.Error(), "no threads") {
+		t.Fatalf("Start(nil): %v", err)
+	}
+}

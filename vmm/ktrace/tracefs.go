@@ -93,6 +93,10 @@ type Tracer struct {
 // the three events and starts reading. Its error wraps ErrUnavailable
 // when the host cannot trace, saying why.
 func Start(tids []int) (*Tracer, error) {
+	if len(tids) == 0 {
+		// An empty set_event_pid would trace every process's exits.
+		return nil, errors.New("exit tracing: no threads to trace")
+	}
 	root, err := findTracefs()
 	if err != nil {
 		return nil, err
