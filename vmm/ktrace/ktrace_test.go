@@ -471,3 +471,63 @@ func TestStartNoThreads(t *testing.T) {
 		t.Fatalf("Start(nil): %v", err)
 	}
 }
+
+// TestPairInterleavedThreads: two vCPU threads' events interleave in
+// time; each exit pairs with its own thread's next entry.
+func TestPairInterleavedThreads(t *testing.T) {
+	ev := func(ts uint64, pid int32, k Kind, reason uint32) Event {
+		return Event{TS: ts, PID: pid, Kind: k, ISA: isaSVM, Reason: reason}
+	}
+	evs := []Event{
+		ev(100, 1, KindExit, 0x72),
+		ev(110, 2, KindExit, 0x7b),
+		ev(120, 2, KindUserspaceExit, 2),
+		ev(150, 1, KindEntry, 0), // thread 1: cpuid, 50 ns in kernel
+		ev(160, 1, KindExit, 0x72),
+		ev(610, 2, KindEntry, 0), // thread 2: io, 500 ns round trip
+		ev(170, 1, KindEntry, 0), // out of order is the caller's to sort; 10 ns
+	}
+	p := newPairer([]int{1, 2})
+	for i := range evs {
+		p.add(&evs[i])
+	}
+	rows := p.rows(&reasonNames{svm: map[uint32]string{0x72: "cpuid", 0x7b: "io"}})
+	if len(rows) != 2 || p.unpaired != 0 {
+		t.Fatalf("rows %+v, unpaired %d", rows, p.unpaired)
+	}
+	for _, r := range rows {
+		switch r.Reason {
+		case "cpuid":
+			if r.Kernel != 2 || r.KernelSum != 60 || r.User != 0 {
+				t.Errorf("cpuid %+v", r)
+			}
+		case "io":
+			if r.User != 1 || r.UserSum != 500 || r.Kernel != 0 {
+				t.Errorf("io %+v", r)
+			}
+		}
+	}
+}
+
+// TestPairLockedWatermark: events read from several CPUs are paired in
+// time order up to the watermark; younger ones wait for the next round.
+func TestPairLockedWatermark(t *testing.T) {
+	tr := &Tracer{p: newPairer([]int{1})}
+	// A thread that migrated: its exit was read from one CPU after its
+	// entry from another.
+	tr.pending = []Event{
+		{TS: 200, PID: 1, Kind: KindEntry},
+		{TS: 300, PID: 1, Kind: KindExit, ISA: isaSVM, Reason: 0x72},
+		{TS: 100, PID: 1, Kind: KindExit, ISA: isaSVM, Reason: 0x72},
+		{TS: 900, PID: 1, Kind: KindEntry},
+	}
+	tr.pairLocked(500)
+	if len(tr.pending) != 1 || tr.pending[0].TS != 900 || tr.events != 3 {
+		t.Fatalf("pending %+v, %d events paired", tr.pending, tr.events)
+	}
+	tr.pairLocked(^uint64(0))
+	rows := tr.p.rows(&reasonNames{})
+	if len(rows) != 1 || rows[0].Kernel != 2 || rows[0].KernelSum != 100+600 {
+		t.Fatalf("rows %+v", rows)
+	}
+}
