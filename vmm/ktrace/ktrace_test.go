@@ -303,21 +303,7 @@ func entryRecord(d *decoder, pid int32) []byte {
 
 func TestDecodeSyntheticPage(t *testing.T) {
 	d := loadDecoder(t)
-	var b pageBuilder
-	b.small(10, entryRecord(d, 5)) // ts 1010
-	b.word(typeTimeExtend | 3<<5)  // +3 + 2<<27
-	b.word(2)                      //
-	b.small(0, entryRecord(d, 5))  // ts 1013 + 2<<27
-	b.word(typePadding | 4<<5)     // a discarded event: 12 bytes in all,
-	b.word(8)                      // 8 after the header
-	b.data = append(b.data, make([]byte, 4)...)
-	b.long(1, entryRecord(d, 6))         // +4 +1
-	b.small(1, []byte{0xff, 0xff, 0, 0}) // another event: skipped
-	b.word(typeTimeStamp | 7<<5)         // absolute 7 + 1<<27
-	b.word(1)
-	b.small(0, entryRecord(d, 6))
-	lost := binary.LittleEndian.AppendUint64(nil, 42)
-	evs, st, err := d.decodePage(b.page(1000, missedEvents|missedStored, lost), nil)
+	evs, st, err := d.decodePage(syntheticPage(d), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -337,6 +323,27 @@ func TestDecodeSyntheticPage(t *testing.T) {
 	if evs, _, err := d.decodePage(e.page(0, 0, nil), nil); err != nil || len(evs) != 0 {
 		t.Errorf("after end padding: %v, %v", evs, err)
 	}
+}
+
+// syntheticPage has one record of each kind the ring buffer writes:
+// small and long events, a time extend, a discarded event, an event of
+// another type, an absolute time stamp, and a count of lost events.
+func syntheticPage(d *decoder) []byte {
+	var b pageBuilder
+	b.small(10, entryRecord(d, 5)) // ts 1010
+	b.word(typeTimeExtend | 3<<5)  // +3 + 2<<27
+	b.word(2)                      //
+	b.small(0, entryRecord(d, 5))  // ts 1013 + 2<<27
+	b.word(typePadding | 4<<5)     // a discarded event: 12 bytes in all,
+	b.word(8)                      // 8 after the header
+	b.data = append(b.data, make([]byte, 4)...)
+	b.long(1, entryRecord(d, 6))         // +4 +1
+	b.small(1, []byte{0xff, 0xff, 0, 0}) // another event: skipped
+	b.word(typeTimeStamp | 7<<5)         // absolute 7 + 1<<27
+	b.word(1)
+	b.small(0, entryRecord(d, 6))
+	lost := binary.LittleEndian.AppendUint64(nil, 42)
+	return b.page(1000, missedEvents|missedStored, lost)
 }
 
 func TestDecodeBadPages(t *testing.T) {
@@ -389,6 +396,7 @@ func FuzzDecodePage(f *testing.F) {
 		}
 		f.Add(page)
 	}
+	f.Add(syntheticPage(d))
 	f.Fuzz(func(t *testing.T, page []byte) {
 		evs, _, _ := d.decodePage(page, nil)
 		p := newPairer([]int{149, 169})
