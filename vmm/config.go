@@ -41,6 +41,14 @@ type Config struct {
 	// pointer usually is.
 	DropROMWrites bool
 
+	// TraceExits reads KVM's own kvm_exit/kvm_entry events from tracefs
+	// while the guest runs, for the per-hardware-reason table
+	// (ExitReasons). It needs root and a mounted tracefs; without them
+	// the machine runs and ExitReasons says why there is no table. It
+	// costs the kernel two or three trace events per exit and a reader
+	// thread (at the lowest priority).
+	TraceExits bool
+
 	// StartPaused parks every vCPU before its first instruction.
 	StartPaused bool
 	// Debug, when set, receives debug exits and parks (package debug).

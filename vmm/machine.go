@@ -13,6 +13,7 @@ import (
 	"github.com/kvmscope/kvmscope/vmm/boot"
 	"github.com/kvmscope/kvmscope/vmm/devices"
 	"github.com/kvmscope/kvmscope/vmm/exitstats"
+	"github.com/kvmscope/kvmscope/vmm/ktrace"
 	"github.com/kvmscope/kvmscope/vmm/kvm"
 )
 
@@ -37,6 +38,10 @@ type Machine struct {
 	mmioNone  exitstats.Key
 	romKey    exitstats.Key // writes to read-only memory, dropped
 	romWrites romWrites
+
+	// KVM's trace events (exittrace.go): the reader, or why there is none.
+	trace    *ktrace.Tracer
+	traceErr error
 
 	// Host extensions (ext_apply.go).
 	requested, offered, active Extensions
@@ -232,6 +237,7 @@ func (m *Machine) Run(ctx context.Context) Stop {
 		m.requestStop(Stop{Kind: kind, VCPU: -1})
 	}
 	m.wg.Wait()
+	m.stopTrace()
 	return *m.stop.Load()
 }
 
@@ -306,6 +312,7 @@ func (m *Machine) Close() error {
 		m.requestStop(Stop{Kind: StopCanceled, VCPU: -1})
 		m.wg.Wait()
 	}
+	m.stopTrace()
 	if m.doorbellFD != nil {
 		m.doorbellFD.Close()
 	}

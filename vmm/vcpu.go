@@ -77,6 +77,7 @@ func (m *Machine) startVCPUs() error {
 		m.requestStop(Stop{Kind: StopError, VCPU: -1, Err: first})
 		return first
 	}
+	m.startTrace()
 	close(m.startedCh)
 	return nil
 }

@@ -22,6 +22,9 @@ func serveMetrics(spec string, m *vmm.Machine) (net.Listener, error) {
 		w.Header().Set("Content-Type", "text/plain; version=0.0.4")
 		kernel, _ := m.KernelStats()
 		exitstats.WritePrometheus(w, m.ExitStats(), kernel)
+		if snap, err := m.ExitReasons(); err == nil || snap.Events > 0 {
+			exitstats.WritePrometheusReasons(w, snap.Rows)
+		}
 	})
 	go http.Serve(ln, mux)
 	fmt.Fprintf(os.Stderr, "kvmscope: metrics on http://%s/metrics\n", ln.Addr())

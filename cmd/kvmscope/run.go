@@ -25,7 +25,8 @@ func cmdRun(args []string) int {
 	fs := newFlagSet("run", "[flags] IMAGE|sample:NAME")
 	var mf machineFlags
 	mf.register(fs)
-	stats := fs.Bool("stats", false, "print the exit table when the guest stops")
+	stats := fs.Bool("stats", false, "print the exit tables when the guest stops")
+	ktraceOn := fs.Bool("ktrace", true, "with --stats or --metrics: count exits per hardware reason, in kernel and to user\nspace, from KVM's kvm_exit/kvm_entry trace events (needs root and tracefs; costs the\nkernel two or three trace events per exit)")
 	gdbAddr := fs.String("gdb", "", "serve gdb on [HOST]:PORT (a bare PORT listens on 127.0.0.1)")
 	metrics := fs.String("metrics", "", "serve exit counters for Prometheus on [HOST]:PORT/metrics (a bare PORT listens on 127.0.0.1)")
 	wait := fs.Bool("wait", false, "with --gdb: hold the guest at its first instruction until gdb continues it")
@@ -101,6 +102,7 @@ func cmdRun(args []string) int {
 			go func() { setSyms(guestSyms()) }()
 		}
 	}
+	cfg.TraceExits = *ktraceOn && (*stats || *metrics != "")
 	m, err := vmm.New(cfg)
 	if err != nil {
 		return failure("%v", err)
@@ -145,8 +147,41 @@ func cmdRun(args []string) int {
 			fmt.Fprintln(os.Stderr)
 			exitstats.WriteSplit(os.Stderr, rows)
 		}
+		writeExitReasons(os.Stderr, m)
 	}
 	return report(os.Stderr, &stop, m, mf.timeout, faultSyms)
+}
+
+// writeExitReasons prints the per-hardware-reason table from KVM's trace
+// events, or one line saying why there is none.
+func writeExitReasons(w io.Writer, m *vmm.Machine) {
+	snap, err := m.ExitReasons()
+	switch {
+	case errors.Is(err, vmm.ErrTraceOff):
+		fmt.Fprintln(w, "kvmscope: exits per hardware reason: off (--ktrace=false)")
+		return
+	case err != nil && snap.Events == 0:
+		fmt.Fprintf(w, "kvmscope: no table of exits per hardware reason: %v\n", err)
+		return
+	}
+	var returns uint64 // KVM_RUN returns, as kvmscope's own table counts them
+	for _, r := range m.ExitStats() {
+		if r.Kind != "ring" {
+			returns += r.Count
+		}
+	}
+	notes := []string{fmt.Sprintf("source: tracefs kvm:kvm_exit, kvm_entry, kvm_userspace_exit (%d events of the vCPU threads); kvmscope counted %d returns from KVM_RUN, some without a VM exit (a kick before entry)", snap.Events, returns)}
+	if snap.Lost > 0 || snap.BadPages > 0 {
+		notes = append(notes, fmt.Sprintf("warning: %d events lost, %d pages unreadable: the counts are lower bounds", snap.Lost, snap.BadPages))
+	}
+	if snap.Unpaired > 0 {
+		notes = append(notes, fmt.Sprintf("%d exits had no entry after them (a lost event, or a vCPU stopped in between): not counted", snap.Unpaired))
+	}
+	if err != nil {
+		notes = append(notes, fmt.Sprintf("warning: %v", err))
+	}
+	fmt.Fprintln(w)
+	exitstats.WriteReasons(w, snap.Rows, notes...)
 }
 
 // forwardStdin hands what arrives on standard input to the guest's

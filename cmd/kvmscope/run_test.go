@@ -20,7 +20,29 @@ func TestRunHelloWithStats(t *testing.T) {
 			t.Errorf("exit table lacks %q:\n%s", want, stderr)
 		}
 	}
+	// The per-hardware-reason table, from tracefs: inside kvmbox (root,
+	// tracefs mounted) it must be there; elsewhere it may be one line
+	// saying why not.
+	switch {
+	case strings.Contains(stderr, "hardware exit reason"):
+		for _, want := range []string{"to user space", "source: tracefs"} {
+			if !strings.Contains(stderr, want) {
+				t.Errorf("hardware-reason table lacks %q:\n%s", want, stderr)
+			}
+		}
+	case inKVMBox():
+		t.Errorf("no hardware-reason table inside kvmbox:\n%s", stderr)
+	case !strings.Contains(stderr, "no table of exits per hardware reason: tracefs unavailable: "):
+		t.Errorf("neither a hardware-reason table nor why not:\n%s", stderr)
+	}
+	_, stderr, _ = kvmscope(t, "run", "--stats", "--ktrace=false", "sample:hello")
+	if !strings.Contains(stderr, "exits per hardware reason: off (--ktrace=false)") || strings.Contains(stderr, "hardware exit reason") {
+		t.Errorf("--ktrace=false:\n%s", stderr)
+	}
 }
+
+// inKVMBox says the test runs inside kvmbox, as root with tracefs.
+func inKVMBox() bool { return os.Getenv("KVMSCOPE_IN_KVMBOX") == "1" }
 
 // TestRunFirmware runs a 64 KiB real-mode image assembled here, apart from
 // the samples: at the reset vector it jumps to code that computes 6*7 in

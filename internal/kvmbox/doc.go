@@ -6,7 +6,8 @@
 //
 // Inside, the host's root is shared read-only over virtio-9p under a
 // throw-away tmpfs overlay (so it is writable, and writes vanish), with
-// fresh tmpfs mounts on /tmp, /run and /var/tmp; each writable share is
+// fresh tmpfs mounts on /tmp, /run and /var/tmp, tracefs on
+// /sys/kernel/tracing (for KVM's trace events); each writable share is
 // a host folder mounted at the same path; only loopback networking. The
 // command runs as root with PATH (including /usr/local/go/bin), HOME=/root,
 // the host's TERM, GOTOOLCHAIN=local, GOPROXY=off, KVMSCOPE_REQUIRE_KVM=1,

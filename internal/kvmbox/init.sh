@@ -101,6 +101,10 @@ else                                            # host root (ro) + tmpfs upper: 
 fi
 mount -t proc proc /host/proc
 mount -t sysfs sys /host/sys
+# tracefs: the kvm:kvm_exit/kvm_entry events that `kvmscope run --stats`
+# reads for per-hardware-reason counts (as root, as here). A kernel
+# without it is not an error: kvmscope says the source is missing.
+mount -t tracefs tracefs /host/sys/kernel/tracing 2>/dev/null
 mount -t devtmpfs dev /host/dev
 # devtmpfs has none of these links; bash's <(...) and many scripts need them.
 for f in fd:/proc/self/fd stdin:/proc/self/fd/0 stdout:/proc/self/fd/1 stderr:/proc/self/fd/2; do

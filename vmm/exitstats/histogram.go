@@ -107,3 +107,8 @@ func (s *HistSnapshot) Quantile(q float64) uint64 {
 	}
 	return bucketLow(NumBuckets - 1)
 }
+
+// Record adds one value to a snapshot that one goroutine owns (no
+// atomics): for accumulators that are already serialized, such as the
+// tracefs reader's.
+func (s *HistSnapshot) Record(ns uint64) { s[bucketOf(ns)]++ }

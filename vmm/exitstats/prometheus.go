@@ -49,3 +49,35 @@ func WritePrometheus(w io.Writer, rows []Row, kernel map[string]uint64) {
 
 // promLabel keeps a label value printable; %q does the escaping.
 func promLabel(s string) string { return strings.ToValidUTF8(s, "?") }
+
+// WritePrometheusReasons writes the per-hardware-reason table from KVM's
+// trace events: exits by reason and by where they were handled
+// (handled="kernel" or "user"), and the exit→entry time of each path.
+func WritePrometheusReasons(w io.Writer, rows []ReasonRow) {
+	fmt.Fprintln(w, "# HELP kvmscope_kvm_exits_total VM exits by hardware reason (tracefs kvm_exit), by where they were handled.")
+	fmt.Fprintln(w, "# TYPE kvmscope_kvm_exits_total counter")
+	for _, r := range rows {
+		fmt.Fprintf(w, "kvmscope_kvm_exits_total{reason=%q,handled=\"kernel\"} %d\n", promLabel(r.Reason), r.Kernel)
+		fmt.Fprintf(w, "kvmscope_kvm_exits_total{reason=%q,handled=\"user\"} %d\n", promLabel(r.Reason), r.User)
+	}
+	fmt.Fprintln(w, "# HELP kvmscope_kvm_exit_seconds Exit to next entry, by hardware reason and where the exit was handled (for user, the whole round trip).")
+	fmt.Fprintln(w, "# TYPE kvmscope_kvm_exit_seconds summary")
+	for _, r := range rows {
+		for _, p := range []struct {
+			handled string
+			h       *HistSnapshot
+			sum     float64
+		}{{"kernel", &r.KernelTime, r.KernelSum.Seconds()}, {"user", &r.UserTime, r.UserSum.Seconds()}} {
+			n := p.h.Count()
+			if n == 0 {
+				continue
+			}
+			l := fmt.Sprintf("reason=%q,handled=%q", promLabel(r.Reason), p.handled)
+			for _, q := range []float64{0.5, 0.99} {
+				fmt.Fprintf(w, "kvmscope_kvm_exit_seconds{%s,quantile=\"%g\"} %g\n", l, q, float64(p.h.Quantile(q))/1e9)
+			}
+			fmt.Fprintf(w, "kvmscope_kvm_exit_seconds_sum{%s} %g\n", l, p.sum)
+			fmt.Fprintf(w, "kvmscope_kvm_exit_seconds_count{%s} %d\n", l, n)
+		}
+	}
+}

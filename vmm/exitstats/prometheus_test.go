@@ -29,3 +29,25 @@ func TestWritePrometheus(t *testing.T) {
 		}
 	}
 }
+
+func TestWritePrometheusReasons(t *testing.T) {
+	r := ReasonRow{Reason: "cpuid", Kernel: 2, KernelSum: 3 * time.Microsecond}
+	r.KernelTime.Record(1000)
+	r.KernelTime.Record(2000)
+	var b bytes.Buffer
+	WritePrometheusReasons(&b, []ReasonRow{r})
+	out := b.String()
+	for _, want := range []string{
+		`kvmscope_kvm_exits_total{reason="cpuid",handled="kernel"} 2`,
+		`kvmscope_kvm_exits_total{reason="cpuid",handled="user"} 0`,
+		`kvmscope_kvm_exit_seconds_count{reason="cpuid",handled="kernel"} 2`,
+		`kvmscope_kvm_exit_seconds_sum{reason="cpuid",handled="kernel"} 3e-06`,
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("missing %s in\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, `handled="user",quantile`) {
+		t.Errorf("a summary for a path with no timed exits:\n%s", out)
+	}
+}
