@@ -138,18 +138,18 @@ func (m *Machine) createVM() error {
 
 func (m *Machine) allocRAM() error {
 	low := min(m.cfg.MemSize, lowRAMLimit)
-	ram, err := allocRAM(low)
+	ram, mapping, err := allocRAM(low)
 	if err != nil {
 		return err
 	}
-	m.mem.add(slot{name: "ram", gpa: 0, mem: ram, owned: true})
+	m.mem.add(slot{name: "ram", gpa: 0, mem: ram, mapping: mapping})
 	m.ram = ram
 	if high := m.cfg.MemSize - low; high > 0 {
-		hram, err := allocRAM(high)
+		hram, mapping, err := allocRAM(high)
 		if err != nil {
 			return err
 		}
-		m.mem.add(slot{name: "high ram", gpa: highRAMBase, mem: hram, owned: true})
+		m.mem.add(slot{name: "high ram", gpa: highRAMBase, mem: hram, mapping: mapping})
 	}
 	return nil
 }
@@ -198,12 +198,12 @@ func (m *Machine) Load(image []byte) (*boot.Image, error) {
 	}
 	for _, r := range img.Regions {
 		// KVM wants page-aligned host memory, which a Go slice does not promise.
-		host, err := allocRAM(uint64(len(r.Data)))
+		host, mapping, err := allocRAM(uint64(len(r.Data)))
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", r.Name, err)
 		}
 		copy(host, r.Data)
-		m.mem.add(slot{name: r.Name, gpa: r.GPA, mem: host, readOnly: r.ReadOnly, owned: true})
+		m.mem.add(slot{name: r.Name, gpa: r.GPA, mem: host, readOnly: r.ReadOnly, mapping: mapping})
 	}
 	m.image = img
 	return img, nil
