@@ -226,6 +226,7 @@ func (m *Machine) Run(ctx context.Context) Stop {
 		go m.userIRQ.timer(m.stopCh)
 	}
 	defer reserveProcs(m.cfg.CPUs)()
+	setupExitClock()
 	m.startVCPUs() // a failure is recorded as the stop
 	select {
 	case <-m.stopCh:
