@@ -121,6 +121,17 @@ type Model struct {
 	// way (one at a time, so that keys arrive in order).
 	typed   []byte
 	sending bool
+	// drawn is the last screen View drew, shared by the copies of the
+	// model that Update returns. Bubble Tea calls View after every
+	// message; the ticks that only start a poll change nothing on the
+	// screen, and drawing it again for them doubled what looking at a
+	// running guest cost.
+	drawn *drawnView
+}
+
+type drawnView struct {
+	s     string
+	valid bool
 }
 
 // New builds the root model on a backend.
@@ -139,7 +150,7 @@ func New(be Backend, opts Options) Model {
 		be: be, ctx: ctx, styles: st, keys: keys.NewKeyMap(), help: help.New(), interval: opts.Interval,
 		vcpu: vcpu.NewModel(ctx), code: code.NewModel(ctx), memory: memory.NewModel(ctx),
 		console: console.NewModel(ctx), exits: exits.NewModel(ctx), exts: extensions.NewModel(ctx),
-		prompt: textinput.New(),
+		prompt: textinput.New(), drawn: new(drawnView),
 	}
 	if m.interval <= 0 {
 		m.interval = DefaultInterval
@@ -216,6 +227,13 @@ func noInfo(fn func() error) func() (string, error) {
 
 // Update handles keys, mouse, frames and action outcomes.
 func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	switch msg.(type) {
+	case tickMsg, wakeMsg: // only start a poll: the screen stays as drawn
+	default:
+		if m.drawn != nil {
+			m.drawn.valid = false
+		}
+	}
 	switch msg := msg.(type) {
 	case tea.WindowSizeMsg:
 		focus := m.ctx.Focus
@@ -462,8 +480,19 @@ func (m Model) promptKey(k tea.KeyMsg) (tea.Model, tea.Cmd) {
 	return m, cmd
 }
 
-// View draws the screen.
+// View draws the screen, or returns the last one when nothing changed.
 func (m Model) View() string {
+	if m.drawn == nil {
+		return m.draw()
+	}
+	if !m.drawn.valid {
+		m.drawn.s, m.drawn.valid = m.draw(), true
+	}
+	return m.drawn.s
+}
+
+// draw renders the screen.
+func (m Model) draw() string {
 	if m.ctx.TooSmall {
 		return fmt.Sprintf("kvmscope: the terminal is %dx%d; the TUI needs at least %dx%d", m.ctx.Width, m.ctx.Height, context.MinWidth, context.MinHeight)
 	}

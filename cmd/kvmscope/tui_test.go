@@ -333,6 +333,7 @@ func attached(t testing.TB, image []byte) (float64, runtime.MemStats) {
 	<-d.Ended()
 	time.Sleep(200 * time.Millisecond) // a last frame or two
 	var ms runtime.MemStats
+	runtime.GC() // what is live with the TUI up, not the garbage of earlier runs
 	runtime.ReadMemStats(&ms)
 	tp := throughput(d.Machine())
 	if end := d.Poll(snap.Query{}).Status; !strings.HasPrefix(end.Why, "exited with status 0") {
