@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -103,11 +102,7 @@ func TestGDBLinuxDebianInitramfs(t *testing.T) {
 		"continue",
 	)
 	t.Logf("gdb on the Debian kernel and initramfs:\n%s", out)
-	vals := regexp.MustCompile(`\$\d+ = (0x[0-9a-f]+)`).FindAllStringSubmatch(out, -1)
-	if len(vals) != 3 {
-		t.Fatalf("want 3 printed values, got %d:\n%s", len(vals), out)
-	}
-	val := func(i int) uint64 { v, _ := strconv.ParseUint(vals[i][1], 0, 64); return v }
+	val := printedValues(t, out, 3)
 	if val(0) != sym["start_kernel"] {
 		t.Errorf("stopped at %#x, want start_kernel at %#x:\n%s", val(0), sym["start_kernel"], out)
 	}

@@ -30,15 +30,7 @@ func linuxGuestFiles(t *testing.T) linuxGuest {
 	if err != nil {
 		t.Fatal(err)
 	}
-	bb, err := linux.FindBusybox()
-	if err != nil {
-		t.Fatalf("the Linux sample's initramfs: %v", err)
-	}
-	busybox, err := os.ReadFile(bb)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cpio, err := linux.Initramfs(busybox, true)
+	cpio, err := linux.HostInitramfs(true)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -120,11 +112,7 @@ func TestGDBLinuxKernel(t *testing.T) {
 		"detach",
 	)
 	t.Logf("gdb on the Linux kernel:\n%s", out)
-	pcs := regexp.MustCompile(`\$\d+ = (0x[0-9a-f]+)`).FindAllStringSubmatch(out, -1)
-	if len(pcs) != 7 {
-		t.Fatalf("want 7 printed values, got %d:\n%s", len(pcs), out)
-	}
-	val := func(i int) uint64 { v, _ := strconv.ParseUint(pcs[i][1], 0, 64); return v }
+	val := printedValues(t, out, 7)
 	if val(0) != sym["start_kernel"] {
 		t.Errorf("stopped at %#x, want start_kernel at %#x:\n%s", val(0), sym["start_kernel"], out)
 	}
@@ -183,4 +171,18 @@ func TestGDBLinuxKASLR(t *testing.T) {
 	out := p.gdb(t, "monitor sym start_kernel", "info threads", "kill")
 	mustContain(t, out, fmt.Sprintf("%016x start_kernel", guest["start_kernel"]), "(vCPU 0, 64-bit long mode, in ")
 	p.status(t)
+}
+
+// printedValue is a value gdb printed: "$3 = 0x1234".
+var printedValue = regexp.MustCompile(`\$\d+ = (0x[0-9a-f]+)`)
+
+// printedValues returns the i-th value gdb printed in out; the test
+// fails at once unless gdb printed exactly n.
+func printedValues(t *testing.T, out string, n int) func(i int) uint64 {
+	t.Helper()
+	m := printedValue.FindAllStringSubmatch(out, -1)
+	if len(m) != n {
+		t.Fatalf("want %d printed values, got %d:\n%s", n, len(m), out)
+	}
+	return func(i int) uint64 { v, _ := strconv.ParseUint(m[i][1], 0, 64); return v }
 }

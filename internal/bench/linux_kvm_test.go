@@ -29,15 +29,7 @@ func useLinuxSample(t testing.TB) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	bbPath, err := linux.FindBusybox()
-	if err != nil {
-		t.Fatalf("the Linux sample's initramfs: %v", err)
-	}
-	bb, err := os.ReadFile(bbPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	initrd, err := linux.Initramfs(bb, true)
+	initrd, err := linux.HostInitramfs(true)
 	if err != nil {
 		t.Fatal(err)
 	}

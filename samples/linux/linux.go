@@ -129,6 +129,20 @@ func Initramfs(busybox []byte, compress bool) ([]byte, error) {
 	return z.Bytes(), nil
 }
 
+// HostInitramfs is Initramfs around this host's static busybox
+// (FindBusybox), as the tests build it.
+func HostInitramfs(compress bool) ([]byte, error) {
+	path, err := FindBusybox()
+	if err != nil {
+		return nil, fmt.Errorf("the Linux sample's initramfs: %w", err)
+	}
+	bb, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("the Linux sample's initramfs: %w", err)
+	}
+	return Initramfs(bb, compress)
+}
+
 // busyboxPaths are where Debian's busybox-static puts its binary.
 var busyboxPaths = []string{"/usr/bin/busybox", "/bin/busybox"}
 

@@ -52,15 +52,7 @@ func sampleInitrd(t testing.TB, compress bool) []byte {
 	if b := initramfs.data[compress]; b != nil {
 		return b
 	}
-	bbPath, err := linux.FindBusybox()
-	if err != nil {
-		t.Fatalf("the Linux sample's initramfs: %v", err)
-	}
-	bb, err := os.ReadFile(bbPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := linux.Initramfs(bb, compress)
+	b, err := linux.HostInitramfs(compress)
 	if err != nil {
 		t.Fatal(err)
 	}
