@@ -152,10 +152,10 @@ type conn struct {
 	// packet is handled without one. Each separate write wakes gdb.
 	acksOwed int
 	last     []byte // the last packet sent, for a '-' retransmit
-	trace   func(format string, args ...any)
-	in      chan input
-	done    chan struct{}
-	closing sync.Once
+	trace    func(format string, args ...any)
+	in       chan input
+	done     chan struct{}
+	closing  sync.Once
 }
 
 func (c *conn) write(b []byte) error {
