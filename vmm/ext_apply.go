@@ -132,7 +132,10 @@ func (m *Machine) switchCoalesced(z kvm.CoalescedZone, on bool) error {
 // goroutine turns its counter into rings of the doorbell device.
 func (m *Machine) switchIOEventFD(on bool) error {
 	if on {
-		fd, err := unix.Eventfd(0, unix.EFD_CLOEXEC)
+		// Non-blocking, so that os.File reads it through the poller and
+		// Close ends a read in progress: a blocking read would hold its
+		// goroutine and thread, and keep the fd open, for ever.
+		fd, err := unix.Eventfd(0, unix.EFD_CLOEXEC|unix.EFD_NONBLOCK)
 		if err != nil {
 			return fmt.Errorf("eventfd for the doorbell: %w", err)
 		}

@@ -2,6 +2,7 @@ package vmm_test
 
 import (
 	"context"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -62,7 +63,27 @@ func TestExtensionsMoveExits(t *testing.T) {
 					t.Errorf("coalesced writes drained: %d, want %d", got, n)
 				}
 			}
+			if c.ext == "ioeventfd" {
+				noDoorbellReader(t)
+			}
 		})
+	}
+}
+
+// noDoorbellReader fails the test if a closed machine's eventfd reader
+// goroutine is still there: a read that Close cannot end keeps it, its
+// thread and the eventfd for the life of the process.
+func noDoorbellReader(t *testing.T) {
+	t.Helper()
+	buf := make([]byte, 1<<20)
+	for end := time.Now().Add(5 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		stacks := string(buf[:runtime.Stack(buf, true)])
+		if !strings.Contains(stacks, "doorbellReader") {
+			return
+		}
+		if time.Now().After(end) {
+			t.Fatalf("the doorbell's eventfd reader outlived its machine:\n%s", stacks)
+		}
 	}
 }
 

@@ -334,5 +334,3 @@ func (m *Machine) Close() error {
 	}
 	return nil
 }
-
-// now is the clock of the exit path: monotonic and allocation-free.
