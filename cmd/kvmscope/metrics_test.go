@@ -23,7 +23,7 @@ func TestMetrics(t *testing.T) {
 	if err := os.WriteFile(image, forever, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(os.Args[0], "run", "--metrics", "0", "--timeout", "60s", image)
+	cmd := exec.Command(os.Args[0], "run", "--metrics", "0", "--ktrace", "--timeout", "60s", image)
 	cmd.Env = append(os.Environ(), beKvmscope+"=1")
 	stderr, _ := cmd.StderrPipe()
 	if err := cmd.Start(); err != nil {

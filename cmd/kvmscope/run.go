@@ -26,7 +26,7 @@ func cmdRun(args []string) int {
 	var mf machineFlags
 	mf.register(fs)
 	stats := fs.Bool("stats", false, "print the exit tables when the guest stops")
-	ktraceOn := fs.Bool("ktrace", true, "with --stats or --metrics: count exits per hardware reason, in kernel and to user\nspace, from KVM's kvm_exit/kvm_entry trace events (needs root and tracefs; costs the\nkernel two or three trace events per exit)")
+	ktraceOn := fs.Bool("ktrace", false, "with --stats or --metrics: count exits per hardware reason, in kernel and to user\nspace, from KVM's kvm_exit/kvm_entry trace events (needs root and tracefs; the kernel's\ntwo or three trace events per exit make each exit slower: 20-26% in the nested sandbox)")
 	gdbAddr := fs.String("gdb", "", "serve gdb on [HOST]:PORT (a bare PORT listens on 127.0.0.1)")
 	metrics := fs.String("metrics", "", "serve exit counters for Prometheus on [HOST]:PORT/metrics (a bare PORT listens on 127.0.0.1)")
 	wait := fs.Bool("wait", false, "with --gdb: hold the guest at its first instruction until gdb continues it")
@@ -158,7 +158,7 @@ func writeExitReasons(w io.Writer, m *vmm.Machine) {
 	snap, err := m.ExitReasons()
 	switch {
 	case errors.Is(err, vmm.ErrTraceOff):
-		fmt.Fprintln(w, "kvmscope: exits per hardware reason: off (--ktrace=false)")
+		fmt.Fprintln(w, "kvmscope: exits per hardware reason: add --ktrace (root, tracefs; tracing slows each exit)")
 		return
 	case err != nil && snap.Events == 0:
 		fmt.Fprintf(w, "kvmscope: no table of exits per hardware reason: %v\n", err)

@@ -11,7 +11,7 @@ import (
 
 func TestRunHelloWithStats(t *testing.T) {
 	kvmtest.Available(t)
-	stdout, stderr, status := kvmscope(t, "run", "--stats", "sample:hello")
+	stdout, stderr, status := kvmscope(t, "run", "--stats", "--ktrace", "sample:hello")
 	if status != 0 || stdout != "Hello from kvmscope guest!\n" {
 		t.Fatalf("status %d, stdout %q, stderr %q", status, stdout, stderr)
 	}
@@ -35,9 +35,9 @@ func TestRunHelloWithStats(t *testing.T) {
 	case !strings.Contains(stderr, "no table of exits per hardware reason: tracefs unavailable: "):
 		t.Errorf("neither a hardware-reason table nor why not:\n%s", stderr)
 	}
-	_, stderr, _ = kvmscope(t, "run", "--stats", "--ktrace=false", "sample:hello")
-	if !strings.Contains(stderr, "exits per hardware reason: off (--ktrace=false)") || strings.Contains(stderr, "hardware exit reason") {
-		t.Errorf("--ktrace=false:\n%s", stderr)
+	_, stderr, _ = kvmscope(t, "run", "--stats", "sample:hello")
+	if !strings.Contains(stderr, "exits per hardware reason: add --ktrace") || strings.Contains(stderr, "hardware exit reason") {
+		t.Errorf("--stats without --ktrace:\n%s", stderr)
 	}
 }
 
