@@ -41,7 +41,8 @@ type Backend interface {
 	// Poll takes a snapshot of everything the panes show.
 	Poll(q snap.Query) snap.Frame
 	// Wake signals (without blocking the sender) that something worth a
-	// poll happened: a stop, the machine's end, a restart.
+	// poll happened: a stop, the machine's end, a restart. The backend
+	// closes it when it is closed itself.
 	Wake() <-chan struct{}
 	Step(vcpu int) error
 	StepOver(vcpu int) error
@@ -190,7 +191,9 @@ func (m Model) waitWake() tea.Cmd {
 		return nil
 	}
 	return func() tea.Msg {
-		<-ch
+		if _, ok := <-ch; !ok {
+			return nil // the backend is closed: no more wakes to wait for
+		}
 		return wakeMsg{}
 	}
 }

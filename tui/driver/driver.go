@@ -65,6 +65,9 @@ type Driver struct {
 	cfg     Config
 	console *Ring
 	wake    chan struct{}
+	// wakeMu orders signal's sends before Close's close of wake.
+	wakeMu     sync.Mutex
+	wakeClosed bool
 
 	mu       sync.Mutex // the fields below
 	g        *generation
@@ -119,7 +122,7 @@ func (d *Driver) Start() error {
 	return nil
 }
 
-// Close ends the machine.
+// Close ends the machine, and closes the Wake channel.
 func (d *Driver) Close() {
 	d.mu.Lock()
 	g := d.g
@@ -128,12 +131,23 @@ func (d *Driver) Close() {
 	if g != nil {
 		g.shutdown()
 	}
+	d.wakeMu.Lock()
+	if !d.wakeClosed {
+		d.wakeClosed = true
+		close(d.wake)
+	}
+	d.wakeMu.Unlock()
 }
 
 // Wake implements tui.Backend.
 func (d *Driver) Wake() <-chan struct{} { return d.wake }
 
 func (d *Driver) signal() {
+	d.wakeMu.Lock()
+	defer d.wakeMu.Unlock()
+	if d.wakeClosed {
+		return
+	}
 	select {
 	case d.wake <- struct{}{}:
 	default:
