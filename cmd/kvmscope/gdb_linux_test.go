@@ -1,7 +1,6 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -11,7 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/kvmscope/kvmscope/internal/kvmbox"
 	"github.com/kvmscope/kvmscope/internal/kvmtest"
 	"github.com/kvmscope/kvmscope/samples/linux"
 )
@@ -23,13 +21,7 @@ type linuxGuest struct{ bzImage, vmlinux, initrd string }
 func linuxGuestFiles(t *testing.T) linuxGuest {
 	t.Helper()
 	kvmtest.Available(t)
-	bz, vmlinux, err := kvmbox.Cache{Dir: kvmbox.Dir()}.GuestKernel()
-	if errors.Is(err, kvmbox.ErrNotSetUp) {
-		t.Skipf("needs the Debian kernel of the sandbox: run `bin/kvmbox setup` (make setup): %v", err)
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
+	bz, vmlinux := kvmtest.GuestKernel(t)
 	cpio, err := linux.HostInitramfs(true)
 	if err != nil {
 		t.Fatal(err)

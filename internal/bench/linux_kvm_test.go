@@ -4,14 +4,12 @@ import (
 	"bytes"
 	"context"
 	"encoding/csv"
-	"errors"
 	"io"
 	"os"
 	"path/filepath"
 	"strconv"
 	"testing"
 
-	"github.com/kvmscope/kvmscope/internal/kvmbox"
 	"github.com/kvmscope/kvmscope/internal/kvmtest"
 	"github.com/kvmscope/kvmscope/samples/linux"
 )
@@ -22,13 +20,7 @@ import (
 // kvmscope-bench whatever samples/linux/build holds.
 func useLinuxSample(t testing.TB) {
 	t.Helper()
-	bz, _, err := kvmbox.Cache{Dir: kvmbox.Dir()}.GuestKernel()
-	if errors.Is(err, kvmbox.ErrNotSetUp) {
-		t.Skipf("needs the Debian kernel of the sandbox: run `bin/kvmbox setup` (make setup): %v", err)
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
+	bz, _ := kvmtest.GuestKernel(t)
 	initrd, err := linux.HostInitramfs(true)
 	if err != nil {
 		t.Fatal(err)

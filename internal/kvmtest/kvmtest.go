@@ -7,9 +7,11 @@
 package kvmtest
 
 import (
+	"errors"
 	"os"
 	"testing"
 
+	"github.com/kvmscope/kvmscope/internal/kvmbox"
 	"github.com/kvmscope/kvmscope/vmm/kvm"
 )
 
@@ -50,4 +52,19 @@ func Available(t testing.TB) {
 func SkipHostLimit(t testing.TB, what string) {
 	t.Helper()
 	t.Skip(HostLimitPrefix + what)
+}
+
+// GuestKernel returns the Debian kernel that `kvmbox setup` cached, as a
+// bzImage and as a vmlinux, and skips the test when it has not fetched
+// them.
+func GuestKernel(t testing.TB) (bzImage, vmlinux string) {
+	t.Helper()
+	bz, vmlinux, err := kvmbox.Cache{Dir: kvmbox.Dir()}.GuestKernel()
+	if errors.Is(err, kvmbox.ErrNotSetUp) {
+		t.Skipf("needs the Debian kernel of the sandbox: run `bin/kvmbox setup` (make setup): %v", err)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return bz, vmlinux
 }

@@ -3,7 +3,6 @@ package linux_test
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"strings"
@@ -11,7 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/kvmscope/kvmscope/internal/kvmbox"
 	"github.com/kvmscope/kvmscope/internal/kvmtest"
 	"github.com/kvmscope/kvmscope/samples/linux"
 	"github.com/kvmscope/kvmscope/vmm"
@@ -29,13 +27,7 @@ type kernel struct{ bzImage, vmlinux string }
 
 func kernelFiles(t testing.TB) kernel {
 	t.Helper()
-	bz, vmlinux, err := kvmbox.Cache{Dir: kvmbox.Dir()}.GuestKernel()
-	if errors.Is(err, kvmbox.ErrNotSetUp) {
-		t.Skipf("needs the Debian kernel of the sandbox: run `bin/kvmbox setup` (make setup): %v", err)
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
+	bz, vmlinux := kvmtest.GuestKernel(t)
 	return kernel{bzImage: bz, vmlinux: vmlinux}
 }
 
