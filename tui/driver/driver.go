@@ -64,10 +64,7 @@ type Config struct {
 type Driver struct {
 	cfg     Config
 	console *Ring
-	wake    chan struct{}
-	// wakeMu orders signal's sends before Close's close of wake.
-	wakeMu     sync.Mutex
-	wakeClosed bool
+	wake    chan struct{} // closed by Close, under mu
 
 	mu       sync.Mutex // the fields below
 	g        *generation
@@ -125,27 +122,27 @@ func (d *Driver) Start() error {
 // Close ends the machine, and closes the Wake channel.
 func (d *Driver) Close() {
 	d.mu.Lock()
-	g := d.g
+	g, again := d.g, d.closed
 	d.closed = true
 	d.mu.Unlock()
+	if again {
+		return
+	}
 	if g != nil {
 		g.shutdown()
 	}
-	d.wakeMu.Lock()
-	if !d.wakeClosed {
-		d.wakeClosed = true
-		close(d.wake)
-	}
-	d.wakeMu.Unlock()
+	d.mu.Lock()
+	close(d.wake) // signal sends nothing once closed is set
+	d.mu.Unlock()
 }
 
 // Wake implements tui.Backend.
 func (d *Driver) Wake() <-chan struct{} { return d.wake }
 
 func (d *Driver) signal() {
-	d.wakeMu.Lock()
-	defer d.wakeMu.Unlock()
-	if d.wakeClosed {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.closed {
 		return
 	}
 	select {
