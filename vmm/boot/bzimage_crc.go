@@ -42,16 +42,16 @@ func checkBuildCRC(image []byte, h setupHeader) error {
 		return nil
 	}
 	end := h.setupSize + h.pmSize
-	want := binary.LittleEndian.Uint32(image[end-4:])
-	crc := crc32.Update(0, crc32.IEEETable, image[:end-4])
-	if crc == ^want {
+	// build.c's CRC is the IEEE one without the final inversion.
+	want := ^binary.LittleEndian.Uint32(image[end-4:])
+	if crc32.ChecksumIEEE(image[:end-4]) == want {
 		return nil
 	}
-	if unsigned, ok := withoutPESignature(image[:end-4]); ok && crc32.ChecksumIEEE(unsigned) == ^want {
+	if unsigned, ok := withoutPESignature(image[:end-4]); ok && crc32.ChecksumIEEE(unsigned) == want {
 		return nil
 	}
 	return fmt.Errorf("corrupt bzImage: the kernel's CRC-32 (%#08x, appended by its build) does not match its contents: "+
-		"the file was damaged after it was built", want)
+		"the file was damaged after it was built", ^want)
 }
 
 // hasBuildCRC reports whether the kernel's version string names a release
